@@ -1,0 +1,272 @@
+"""The structured référentiel model every other module reads.
+
+Hierarchy: Certification -> Bloc -> Activity -> Competence, with evaluation
+criteria and modalities attached at the level the source attaches them
+(a competence, several competences, or a whole bloc).
+
+Ids are stable strings used everywhere (CLI, exports, dashboard, alignments):
+competence ``CERT:CODE`` (``ICD:C1.1``), bloc ``CERT:B<n>``, activity
+``CERT:A<n>`` or ``CERT:B<n>.A<n>``, criterion ``CERT:<code>`` or
+``<competence id>/CR<n>``, modality ``CERT:M<n>`` or ``<bloc id>/M<n>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable, Iterator, Literal
+
+SCHEMA_VERSION = 1
+
+CompetenceKind = Literal["competence", "savoir"]
+
+
+def make_id(cert: str, code: str) -> str:
+    return f"{cert}:{code}"
+
+
+def split_id(item_id: str) -> tuple[str, str]:
+    cert, sep, code = item_id.partition(":")
+    if not sep or not cert or not code:
+        raise ValueError(f"not a crossref id (CERT:CODE): {item_id!r}")
+    return cert, code
+
+
+@dataclass
+class Criterion:
+    """A critère d'évaluation.
+
+    ``competence_ids`` empty means the criterion is shared by the whole bloc
+    (CPMC domains, RS activities); otherwise it belongs to those competences.
+    """
+
+    id: str
+    text: str
+    bloc_id: str
+    code: str = ""
+    competence_ids: list[str] = field(default_factory=list)
+    modality_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Modality:
+    """A modalité d'évaluation (épreuve, production, mise en situation)."""
+
+    id: str
+    text: str
+    bloc_id: str
+    code: str = ""
+    title: str = ""
+    competence_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Activity:
+    id: str
+    code: str
+    title: str
+    bloc_id: str
+    description: str = ""
+
+
+@dataclass
+class Competence:
+    """A competence (or, with kind="savoir", a savoir socioprofessionnel)."""
+
+    id: str
+    certification: str
+    code: str
+    title: str
+    statement: str
+    bloc_id: str
+    activity_id: str = ""
+    kind: CompetenceKind = "competence"
+
+
+@dataclass
+class Bloc:
+    id: str
+    certification: str
+    code: str
+    title: str
+    description: str = ""
+
+
+@dataclass
+class Certification:
+    id: str
+    title: str
+    register: str = ""  # "RNCP", "RS" or "" when unknown
+    number: str = ""  # "38938"
+    certifier: str = ""
+    level: str = ""  # "7", "6", "5" ... when known
+    indivisible: bool = False  # an RS is validated as a whole, not bloc by bloc
+    sources: list[str] = field(default_factory=list)
+    blocs: list[Bloc] = field(default_factory=list)
+    activities: list[Activity] = field(default_factory=list)
+    competences: list[Competence] = field(default_factory=list)
+    savoirs: list[Competence] = field(default_factory=list)
+    criteria: list[Criterion] = field(default_factory=list)
+    modalities: list[Modality] = field(default_factory=list)
+
+    # -- lookups -----------------------------------------------------------
+    @property
+    def label(self) -> str:
+        ref = f"{self.register} {self.number}".strip()
+        return f"{self.id} — {self.title}" + (f" ({ref})" if ref else "")
+
+    def bloc(self, bloc_id: str) -> Bloc:
+        for b in self.blocs:
+            if b.id == bloc_id:
+                return b
+        raise KeyError(bloc_id)
+
+    def competence(self, comp_id: str) -> Competence:
+        for c in self.competences:
+            if c.id == comp_id:
+                return c
+        raise KeyError(comp_id)
+
+    def activity(self, activity_id: str) -> Activity | None:
+        for a in self.activities:
+            if a.id == activity_id:
+                return a
+        return None
+
+    def competences_of(self, bloc_id: str) -> list[Competence]:
+        return [c for c in self.competences if c.bloc_id == bloc_id]
+
+    def own_criteria(self, comp_id: str) -> list[Criterion]:
+        """Criteria written for this competence (alone or with a few others)."""
+        return [cr for cr in self.criteria if comp_id in cr.competence_ids]
+
+    def shared_criteria(self, bloc_id: str) -> list[Criterion]:
+        """Criteria attached to a whole bloc rather than to competences."""
+        return [cr for cr in self.criteria if cr.bloc_id == bloc_id and not cr.competence_ids]
+
+    def criteria_for(self, comp: Competence) -> list[Criterion]:
+        """Every criterion a competence is evaluated by: its own, then its bloc's shared ones."""
+        return self.own_criteria(comp.id) + self.shared_criteria(comp.bloc_id)
+
+    def modalities_for(self, comp: Competence) -> list[Modality]:
+        own = [m for m in self.modalities if comp.id in m.competence_ids]
+        if own:
+            return own
+        return [m for m in self.modalities if m.bloc_id == comp.bloc_id and not m.competence_ids]
+
+    # -- integrity -----------------------------------------------------------
+    def validate(self) -> None:
+        """Raise ValueError naming the first broken reference or duplicate id."""
+        seen: set[str] = set()
+        items: Iterable[Any] = [
+            *self.blocs,
+            *self.activities,
+            *self.competences,
+            *self.savoirs,
+            *self.criteria,
+            *self.modalities,
+        ]
+        for item in items:
+            if item.id in seen:
+                raise ValueError(f"{self.id}: duplicate id {item.id!r}")
+            seen.add(item.id)
+        blocs = {b.id for b in self.blocs}
+        comps = {c.id for c in self.competences} | {s.id for s in self.savoirs}
+        acts = {a.id for a in self.activities}
+        mods = {m.id for m in self.modalities}
+        for c in [*self.competences, *self.savoirs]:
+            if not c.id.startswith(self.id + ":"):
+                raise ValueError(f"{self.id}: competence id {c.id!r} lacks the certification prefix")
+            if c.bloc_id not in blocs:
+                raise ValueError(f"{c.id}: unknown bloc {c.bloc_id!r}")
+            if c.activity_id and c.activity_id not in acts:
+                raise ValueError(f"{c.id}: unknown activity {c.activity_id!r}")
+            if not c.statement.strip():
+                raise ValueError(f"{c.id}: empty statement")
+        for a in self.activities:
+            if a.bloc_id not in blocs:
+                raise ValueError(f"{a.id}: unknown bloc {a.bloc_id!r}")
+        for x in [*self.criteria, *self.modalities]:
+            if x.bloc_id not in blocs:
+                raise ValueError(f"{x.id}: unknown bloc {x.bloc_id!r}")
+            for cid in x.competence_ids:
+                if cid not in comps:
+                    raise ValueError(f"{x.id}: unknown competence {cid!r}")
+        for cr in self.criteria:
+            for mid in cr.modality_ids:
+                if mid not in mods:
+                    raise ValueError(f"{cr.id}: unknown modality {mid!r}")
+        if not self.competences:
+            raise ValueError(f"{self.id}: no competences")
+
+    # -- serialisation -------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema_version": SCHEMA_VERSION, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Certification":
+        version = data.get("schema_version", SCHEMA_VERSION)
+        if version != SCHEMA_VERSION:
+            raise ValueError(f"unsupported référentiel schema_version {version} (expected {SCHEMA_VERSION})")
+        d = {k: v for k, v in data.items() if k != "schema_version"}
+        return cls(
+            **{k: v for k, v in d.items() if k not in _NESTED},
+            blocs=[Bloc(**x) for x in d.get("blocs", [])],
+            activities=[Activity(**x) for x in d.get("activities", [])],
+            competences=[Competence(**x) for x in d.get("competences", [])],
+            savoirs=[Competence(**x) for x in d.get("savoirs", [])],
+            criteria=[Criterion(**x) for x in d.get("criteria", [])],
+            modalities=[Modality(**x) for x in d.get("modalities", [])],
+        )
+
+
+_NESTED = {"blocs", "activities", "competences", "savoirs", "criteria", "modalities"}
+
+
+@dataclass
+class Corpus:
+    """All certifications of one run, in a stable order, with id lookups."""
+
+    certifications: list[Certification]
+
+    def __post_init__(self) -> None:
+        ids = [c.id for c in self.certifications]
+        dup = {i for i in ids if ids.count(i) > 1}
+        if dup:
+            raise ValueError(f"certification loaded twice: {', '.join(sorted(dup))}")
+        self._comp = {c.id: c for cert in self.certifications for c in cert.competences}
+        self._cert = {c.id: c for c in self.certifications}
+        self._bloc = {b.id: b for cert in self.certifications for b in cert.blocs}
+
+    def __iter__(self) -> Iterator[Certification]:
+        return iter(self.certifications)
+
+    def __len__(self) -> int:
+        return len(self.certifications)
+
+    @property
+    def ids(self) -> list[str]:
+        return [c.id for c in self.certifications]
+
+    def certification(self, cert_id: str) -> Certification:
+        try:
+            return self._cert[cert_id]
+        except KeyError:
+            raise KeyError(f"unknown certification {cert_id!r} (known: {', '.join(self.ids)})") from None
+
+    def competence(self, comp_id: str) -> Competence:
+        try:
+            return self._comp[comp_id]
+        except KeyError:
+            raise KeyError(f"unknown competence {comp_id!r}") from None
+
+    def bloc(self, bloc_id: str) -> Bloc:
+        try:
+            return self._bloc[bloc_id]
+        except KeyError:
+            raise KeyError(f"unknown bloc {bloc_id!r}") from None
+
+    def competences(self) -> list[Competence]:
+        return [c for cert in self.certifications for c in cert.competences]
+
+    def certification_of(self, item_id: str) -> Certification:
+        return self.certification(split_id(item_id)[0])

@@ -1,0 +1,109 @@
+"""Read référentiels in every supported format into model objects.
+
+One module per source format; each exposes ``sniff(path, head) -> bool`` and
+``parse(path) -> list[Certification]``. Parsers never embed or write anything.
+``load_paths`` is the single entry point used by the CLI, the pipeline and the UI.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Iterable
+
+from crossref.errors import InputError
+from crossref.model import Certification
+
+# Larger inputs are refused: a référentiel is tens of kB, never megabytes.
+MAX_INPUT_BYTES = 5 * 1024 * 1024
+
+# Order matters: specific formats before generic ones.
+FORMATS: list[str] = [
+    "crossref.parsing.normalized",  # our own JSON
+    "crossref.parsing.template",  # CSV / Excel template
+    "crossref.parsing.fc_xml",  # France Compétences open-data XML
+    "crossref.parsing.bts",  # BTS référentiel text extracted from PDF
+]
+
+SUPPORTED_SUFFIXES = {".json", ".csv", ".xlsx", ".xml", ".txt"}
+
+
+def check_size(path: Path) -> None:
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(path, "fichier vide")
+    if size > MAX_INPUT_BYTES:
+        raise InputError(
+            path, f"fichier trop volumineux ({size / 1e6:.1f} Mo, maximum {MAX_INPUT_BYTES / 1e6:.0f} Mo)"
+        )
+
+
+def read_text(path: str | Path) -> str:
+    """Read a UTF-8 text file, refusing empty, oversized or wrongly encoded files."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "fichier introuvable")
+    check_size(path)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            path, f"encodage invalide (UTF-8 attendu), octet 0x{raw[exc.start]:02x} à la position {exc.start}",
+            line=line,
+        ) from None
+    if not text.strip():
+        raise InputError(path, "fichier vide")
+    return text
+
+
+def load_file(path: str | Path) -> list[Certification]:
+    """Parse one file of any supported format (sniffed from suffix and content)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "fichier introuvable")
+    check_size(path)
+    head = path.read_bytes()[:4096]
+    for mod_name in FORMATS:
+        mod = importlib.import_module(mod_name)
+        if mod.sniff(path, head):
+            certs = mod.parse(path)
+            for cert in certs:
+                try:
+                    cert.validate()
+                except ValueError as exc:
+                    raise InputError(path, f"référentiel incohérent : {exc}") from None
+            return certs
+    raise InputError(
+        path,
+        "format non reconnu (formats acceptés : modèle CSV/Excel crossref, XML France Compétences, "
+        "JSON crossref, texte de référentiel BTS)",
+    )
+
+
+def iter_input_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand folders (non-recursive, sorted) into their supported files."""
+    files: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            files.extend(sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES))
+        elif p.exists():
+            files.append(p)
+        else:
+            raise InputError(p, "fichier ou dossier introuvable")
+    return files
+
+
+def load_paths(paths: Iterable[str | Path]) -> list[Certification]:
+    """Load every certification found in the given files and folders."""
+    certs: list[Certification] = []
+    origin: dict[str, Path] = {}
+    for f in iter_input_files(paths):
+        for cert in load_file(f):
+            if cert.id in origin:
+                raise InputError(f, f"certification {cert.id!r} déjà chargée depuis {origin[cert.id]}")
+            origin[cert.id] = f
+            certs.append(cert)
+    return certs
