@@ -87,7 +87,9 @@ def iter_input_files(paths: Iterable[str | Path]) -> list[Path]:
     files: list[Path] = []
     for p in paths:
         p = Path(p)
-        if p.is_dir():
+        if p.is_dir() and (p / "sources.json").is_file():
+            files.append(p / "sources.json")  # raw files listed there are not loaded twice
+        elif p.is_dir():
             files.extend(sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES))
         elif p.exists():
             files.append(p)
@@ -98,10 +100,14 @@ def iter_input_files(paths: Iterable[str | Path]) -> list[Path]:
 
 def load_paths(paths: Iterable[str | Path]) -> list[Certification]:
     """Load every certification found in the given files and folders."""
+    from crossref.parsing.seeds import MANIFEST_NAME, ingest_manifest
+
     certs: list[Certification] = []
     origin: dict[str, Path] = {}
     for f in iter_input_files(paths):
-        for cert in load_file(f):
+        # A folder's manifest of raw sources (like data/raw) is ingested as a whole.
+        loaded = ingest_manifest(f) if f.name == MANIFEST_NAME else load_file(f)
+        for cert in loaded:
             if cert.id in origin:
                 raise InputError(f, f"certification {cert.id!r} déjà chargée depuis {origin[cert.id]}")
             origin[cert.id] = f
