@@ -1,0 +1,141 @@
+"""Measure a matcher against a reference alignment (pairs of competence ids).
+
+Ranking (Hits@k, MRR): for each competence a with at least one gold match in
+certification B, rank B's competences by score; gold pairs are symmetric so
+both directions count. Pair classification (precision, recall, F1): predicted
+equivalent+partial pairs against gold pairs, unordered, restricted to the
+certification pairs the gold covers.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from crossref.errors import InputError
+from crossref.model import split_id
+
+GOLD_RELATIONS = {"equivalent", "partial"}
+
+
+@dataclass(frozen=True)
+class GoldPair:
+    source: str
+    target: str
+    relation: str
+
+
+def read_gold(path: str | Path) -> list[GoldPair]:
+    path = Path(path)
+    from crossref.parsing import read_text
+
+    text = read_text(path)
+    reader = csv.DictReader(text.splitlines())
+    expected = {"source", "target", "relation"}
+    if not reader.fieldnames or not expected <= set(reader.fieldnames):
+        raise InputError(path, f"colonnes attendues : source,target,relation (trouvé : {reader.fieldnames})", line=1)
+    pairs = []
+    for line, row in enumerate(reader, start=2):
+        rel = (row.get("relation") or "").strip()
+        if rel not in GOLD_RELATIONS:
+            raise InputError(path, f"relation inconnue {rel!r} (equivalent ou partial)", line=line)
+        try:
+            split_id(row["source"])
+            split_id(row["target"])
+        except (ValueError, TypeError) as exc:
+            raise InputError(path, str(exc), line=line) from None
+        pairs.append(GoldPair(row["source"].strip(), row["target"].strip(), rel))
+    if not pairs:
+        raise InputError(path, "aucune paire de référence")
+    return pairs
+
+
+@dataclass(frozen=True)
+class Metrics:
+    hits_at_1: float
+    hits_at_3: float
+    mrr: float
+    queries: int
+    precision: float
+    recall: float
+    f1: float
+    predicted: int
+    gold: int
+    true_positives: int
+
+    def to_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def _cert(item_id: str) -> str:
+    return split_id(item_id)[0]
+
+
+def gold_links(gold: Iterable[GoldPair]) -> dict[tuple[str, str], set[str]]:
+    """(competence a, certification B) -> a's gold matches in B, both directions."""
+    links: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for g in gold:
+        links[(g.source, _cert(g.target))].add(g.target)
+        links[(g.target, _cert(g.source))].add(g.source)
+    return links
+
+
+def ranking_metrics(
+    scores: Mapping[tuple[str, str], float],
+    candidates: Mapping[str, list[str]],
+    gold: Iterable[GoldPair],
+) -> tuple[float, float, float, int]:
+    """Hits@1, Hits@3, MRR and the number of queries.
+
+    ``scores[(a, b)]`` is the score of a against b; ``candidates[cert]`` lists
+    every competence of that certification (the ranking universe). Ties are
+    broken pessimistically (a gold item tied with a non-gold one ranks below it),
+    so a constant scorer cannot look good.
+    """
+    h1 = h3 = rr = 0.0
+    links = gold_links(gold)
+    for (a, cert_b), matches in sorted(links.items()):
+        pool = candidates[cert_b]
+        gold_scores = [scores.get((a, b), float("-inf")) for b in matches]
+        best = max(gold_scores)
+        # rank of the best gold match = 1 + number of non-gold items scoring >= it
+        rank = 1 + sum(1 for b in pool if b not in matches and scores.get((a, b), float("-inf")) >= best)
+        h1 += rank <= 1
+        h3 += rank <= 3
+        rr += 1.0 / rank
+    n = len(links)
+    if n == 0:
+        return 0.0, 0.0, 0.0, 0
+    return h1 / n, h3 / n, rr / n, n
+
+
+def pair_prf(
+    predicted: Iterable[tuple[str, str]], gold: Iterable[GoldPair]
+) -> tuple[float, float, float, int, int, int]:
+    """Precision, recall, F1 of unordered predicted pairs, within the gold's certification pairs."""
+    gold = list(gold)
+    gold_set = {frozenset((g.source, g.target)) for g in gold}
+    scope = {frozenset((_cert(g.source), _cert(g.target))) for g in gold}
+    pred_set = {
+        frozenset((a, b)) for a, b in predicted if frozenset((_cert(a), _cert(b))) in scope and a != b
+    }
+    tp = len(pred_set & gold_set)
+    precision = tp / len(pred_set) if pred_set else 0.0
+    recall = tp / len(gold_set) if gold_set else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1, len(pred_set), len(gold_set), tp
+
+
+def evaluate(
+    scores: Mapping[tuple[str, str], float],
+    candidates: Mapping[str, list[str]],
+    predicted: Iterable[tuple[str, str]],
+    gold: Iterable[GoldPair],
+) -> Metrics:
+    gold = list(gold)
+    h1, h3, mrr, n = ranking_metrics(scores, candidates, gold)
+    p, r, f1, n_pred, n_gold, tp = pair_prf(predicted, gold)
+    return Metrics(h1, h3, mrr, n, p, r, f1, n_pred, n_gold, tp)

@@ -1,0 +1,79 @@
+"""Every table crossref writes, built from the library's objects and checked against a declared schema."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+
+from crossref.errors import CrossrefError
+from crossref.model import Corpus
+
+ID = pa.Check.str_matches(r"^[A-Za-z0-9_-]+:[^\s:]+$")
+RELATIONS = ["equivalent", "partial", "none"]
+
+SCHEMAS: dict[str, pa.DataFrameSchema] = {
+    "competences": pa.DataFrameSchema(
+        {
+            "id": pa.Column(str, ID, unique=True),
+            "certification": pa.Column(str),
+            "bloc": pa.Column(str, ID),
+            "code": pa.Column(str),
+            "title": pa.Column(str),
+            "statement": pa.Column(str, pa.Check.str_length(min_value=1)),
+            "criteria_count": pa.Column(int, pa.Check.ge(0)),
+        },
+        strict=True,
+        ordered=True,
+    ),
+}
+
+
+def validate(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Check a table against its declared schema before anything writes it."""
+    try:
+        return SCHEMAS[name].validate(df)
+    except (pa.errors.SchemaError, pa.errors.SchemaErrors) as exc:
+        raise CrossrefError(f"table {name!r} does not match its schema: {exc}") from None
+
+
+def register_schema(name: str, schema: pa.DataFrameSchema) -> None:
+    SCHEMAS[name] = schema
+
+
+def competences_table(corpus: Corpus) -> pd.DataFrame:
+    rows = [
+        {
+            "id": c.id,
+            "certification": cert.id,
+            "bloc": c.bloc_id,
+            "code": c.code,
+            "title": c.title,
+            "statement": c.statement,
+            "criteria_count": len(cert.criteria_for(c)),
+        }
+        for cert in corpus
+        for c in cert.competences
+    ]
+    return validate(pd.DataFrame(rows, columns=list(SCHEMAS["competences"].columns)), "competences")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def render_table(df: pd.DataFrame, fmt: str, name: str) -> str:
+    """CSV or JSON text of a validated table (JSON: a list of records)."""
+    df = validate(df, name)
+    if fmt == "csv":
+        return df.to_csv(index=False, lineterminator="\n")
+    if fmt == "json":
+        records = [{k: _jsonable(v) for k, v in r.items()} for r in df.to_dict(orient="records")]
+        return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+    raise CrossrefError(f"unknown format {fmt!r} (csv or json)")
