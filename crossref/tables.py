@@ -13,6 +13,12 @@ from crossref.model import Corpus
 
 ID = pa.Check.str_matches(r"^[A-Za-z0-9_-]+:[^\s:]+$")
 RELATIONS = ["equivalent", "partial", "none"]
+# Scope of the source competence relative to the target: "same" scope, source
+# "broader" (it covers all of the target and more), source "narrower" (it covers
+# only part of the target).
+DIRECTIONS = ["same", "broader", "narrower"]
+STATUSES = ["suggested", "validated", "rejected"]
+UNIT = [pa.Check.ge(0.0), pa.Check.le(1.0)]
 
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "competences": pa.DataFrameSchema(
@@ -28,7 +34,59 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         strict=True,
         ordered=True,
     ),
+    # One row per ordered pair (source, target) of competences of different
+    # certifications, reviewed decisions applied (see crossref.review).
+    "pairs": pa.DataFrameSchema(
+        {
+            "source": pa.Column(str, ID),
+            "target": pa.Column(str, ID),
+            "source_cert": pa.Column(str),
+            "target_cert": pa.Column(str),
+            "source_bloc": pa.Column(str, ID),
+            "target_bloc": pa.Column(str, ID),
+            "score": pa.Column(float, UNIT),          # final calibrated score
+            "semantic": pa.Column(float, UNIT),       # score parts
+            "lexical": pa.Column(float, UNIT),
+            "criteria": pa.Column(float, UNIT),
+            "rank": pa.Column(int, pa.Check.ge(1)),   # rank of target among source's candidates in target_cert
+            "relation": pa.Column(str, pa.Check.isin(RELATIONS)),
+            "direction": pa.Column(str, pa.Check.isin(DIRECTIONS)),
+            "model_relation": pa.Column(str, pa.Check.isin(RELATIONS)),  # before review
+            "status": pa.Column(str, pa.Check.isin(STATUSES)),
+            "reviewer": pa.Column(str),
+            "decided_at": pa.Column(str),
+            "note": pa.Column(str),
+            "source_phrase": pa.Column(str),  # best-aligned clauses
+            "target_phrase": pa.Column(str),
+            "shared_terms": pa.Column(str),   # "; "-separated
+            "explanation": pa.Column(str),
+        },
+        strict=True,
+        ordered=True,
+        unique=["source", "target"],
+    ),
 }
+
+PAIR_COLUMNS = list(SCHEMAS["pairs"].columns)
+
+# What `crossref pairs` prints by default.
+SCHEMAS["pairs_summary"] = pa.DataFrameSchema(
+    {
+        "source": pa.Column(str, ID),
+        "target": pa.Column(str, ID),
+        "score": pa.Column(float, UNIT),
+        "relation": pa.Column(str, pa.Check.isin(RELATIONS)),
+        "explanation": pa.Column(str),
+    },
+    strict=True,
+    ordered=True,
+)
+
+
+def pairs_summary_table(pairs: pd.DataFrame) -> pd.DataFrame:
+    out = pairs[list(SCHEMAS["pairs_summary"].columns)].copy()
+    out["score"] = out["score"].round(4)
+    return validate(out, "pairs_summary")
 
 
 def validate(df: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -1,0 +1,232 @@
+"""Pair scoring as pure functions on arrays: no model, no I/O.
+
+A competence is seen through several *views* (title + statement, the same with
+its own critères, the core clause of its statement); each (backend, view)
+*channel* gives a cosine similarity matrix. Channels are standardised with
+corpus-wide statistics (the backends' cosine scales differ a lot: e5 bunches in
+0.8–0.9, TF-IDF in 0–0.3), averaged with the config's weights, corrected for
+hubness (CSLS local scaling), and mapped to a [0, 1] score by a calibrated
+logistic. Relations follow from the score and the mutual ranks; direction from
+clause-level coverage.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from crossref.config import MatchingConfig
+
+# ---------------------------------------------------------------- clauses
+
+# French statements read "verbe + objet, en + gérondif…, afin de + finalité":
+# cut before gerunds, purpose and framing clauses, and at sentence marks.
+_CLAUSE_SPLIT = re.compile(
+    r"(?:[,;:])?\s+(?=(?:en|tout\s+en)\s+[a-zà-ÿœ’']+ant\b)"
+    r"|(?:,\s*|\s+)(?=(?:afin\s+d|pour\s+|permettant\s+d|dans\s+le\s+(?:respect|cadre)\b"
+    r"|de\s+mani[eè]re\s+[àa]|de\s+fa[cç]on\s+[àa]|en\s+vue\s+d))"
+    r"|;\s*|\.\s+|\n+",
+    re.IGNORECASE,
+)
+MIN_CLAUSE_CHARS = 12
+
+
+def split_clauses(statement: str) -> list[str]:
+    """The statement's clauses in order (the whole statement if it has none)."""
+    parts = [p.strip(" ,.;:\t") for p in _CLAUSE_SPLIT.split(statement or "")]
+    parts = [p for p in parts if len(p) >= MIN_CLAUSE_CHARS]
+    return parts or [(statement or "").strip()]
+
+
+def core_clause(statement: str) -> str:
+    """The core action ("verbe + objet"): the first clause."""
+    return split_clauses(statement)[0]
+
+
+# ---------------------------------------------------------------- channels
+
+
+def parse_channel(channel: str) -> tuple[str, str]:
+    """"backend:view" -> (backend, view)."""
+    backend, _, view = channel.partition(":")
+    return backend, view or "text"
+
+
+@dataclass(frozen=True)
+class ChannelStats:
+    """Mean and standard deviation of a channel's cross-certification cosines."""
+
+    mean: float
+    std: float
+
+    def z(self, sims: np.ndarray) -> np.ndarray:
+        return (sims - self.mean) / max(self.std, 1e-6)
+
+
+def sample_pairs(groups: np.ndarray, max_pairs: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (i, j) of pairs from different groups: all of them if few, else a seeded sample."""
+    n = len(groups)
+    total = n * n - int(np.sum(np.unique(groups, return_counts=True)[1].astype(np.int64) ** 2))
+    if total <= max_pairs:
+        i, j = np.nonzero(groups[:, None] != groups[None, :])
+        return i, j
+    rng = np.random.default_rng(seed)
+    i = rng.integers(0, n, size=max_pairs * 2)
+    j = rng.integers(0, n, size=max_pairs * 2)
+    keep = groups[i] != groups[j]
+    return i[keep][:max_pairs], j[keep][:max_pairs]
+
+
+def channel_stats(x: np.ndarray, i: np.ndarray, j: np.ndarray) -> ChannelStats:
+    """Statistics of row-wise dot products x[i]·x[j] (x L2-normalised; dense or CSR)."""
+    if hasattr(x, "multiply"):  # scipy sparse
+        sims = np.asarray(x[i].multiply(x[j]).sum(axis=1)).ravel()
+    else:
+        sims = np.einsum("ij,ij->i", x[i], x[j])
+    if len(sims) == 0:
+        return ChannelStats(0.0, 1.0)
+    return ChannelStats(float(np.mean(sims)), float(np.std(sims)) or 1.0)
+
+
+def dot_block(a, b) -> np.ndarray:
+    """Dense cosine block a @ b.T for dense or sparse unit rows."""
+    s = a @ b.T
+    return np.asarray(s.todense() if hasattr(s, "todense") else s, dtype=np.float32)
+
+
+def combine(sims: dict[str, np.ndarray], weights: dict[str, float],
+            stats: dict[str, ChannelStats]) -> np.ndarray:
+    """Weighted mean of standardised channel similarities."""
+    total = sum(weights[c] for c in sims)
+    if total <= 0:
+        raise ValueError("channel weights must sum to a positive number")
+    out = None
+    for c, s in sims.items():
+        part = stats[c].z(s) * (weights[c] / total)
+        out = part if out is None else out + part
+    return out
+
+
+def hubness_correct(z: np.ndarray, k: int, strength: float) -> np.ndarray:
+    """CSLS local scaling on one certification-pair block.
+
+    A competence that is close to everything (a "hub": "suivre les actions")
+    has a high mean similarity to its k nearest neighbours on the other side;
+    subtracting half of both sides' neighbourhood densities demotes hubs.
+    ``strength`` 0 leaves scores unchanged, 1 is plain CSLS.
+    """
+    if strength == 0 or z.size == 0:
+        return z
+    ka = min(k, z.shape[1])
+    kb = min(k, z.shape[0])
+    ra = np.sort(z, axis=1)[:, -ka:].mean(axis=1)
+    rb = np.sort(z, axis=0)[-kb:, :].mean(axis=0)
+    # Centre the densities so the correction reshapes scores without shifting their level.
+    ra = ra - ra.mean()
+    rb = rb - rb.mean()
+    return z - strength * 0.5 * (ra[:, None] + rb[None, :])
+
+
+def calibrate(h: np.ndarray, center: float, scale: float) -> np.ndarray:
+    """Logistic map of a standardised score to [0, 1] (center/scale fitted on the dev alignment)."""
+    return 1.0 / (1.0 + np.exp(-(h - center) / max(scale, 1e-6)))
+
+
+def block_ranks(score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rank (1 = best) of each column within its row, and of each row within its column.
+
+    Ties are broken by position, so ranks are a permutation per row / column.
+    """
+    row = np.empty(score.shape, dtype=np.int64)
+    col = np.empty(score.shape, dtype=np.int64)
+    if score.size:
+        row_order = np.argsort(-score, axis=1, kind="stable")
+        np.put_along_axis(row, row_order, np.arange(1, score.shape[1] + 1)[None, :].repeat(score.shape[0], 0), 1)
+        col_order = np.argsort(-score, axis=0, kind="stable")
+        np.put_along_axis(col, col_order, np.arange(1, score.shape[0] + 1)[:, None].repeat(score.shape[1], 1), 0)
+    return row, col
+
+
+# ---------------------------------------------------------------- clause alignment
+
+
+def segment_starts(lengths: list[int] | np.ndarray) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+
+
+def clause_coverage(clause_sims: np.ndarray, len_a: np.ndarray, len_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How much of each side is covered by the other, from clause-to-clause similarities.
+
+    ``clause_sims`` is (clauses of A) × (clauses of B), rows grouped by
+    competence of A (``len_a`` clauses each), columns by competence of B.
+    Returns ``(a_covers_b, b_covers_a)``, each (n_a, n_b): the mean over one
+    side's clauses of their best match on the other side.
+    """
+    sa, sb = segment_starts(len_a), segment_starts(len_b)
+    len_a = np.asarray(len_a, dtype=np.float32)
+    len_b = np.asarray(len_b, dtype=np.float32)
+    best_in_a = np.maximum.reduceat(clause_sims, sa, axis=0)  # (n_a, clauses of B)
+    a_covers_b = np.add.reduceat(best_in_a, sb, axis=1) / len_b[None, :]
+    best_in_b = np.maximum.reduceat(clause_sims, sb, axis=1)  # (clauses of A, n_b)
+    b_covers_a = np.add.reduceat(best_in_b, sa, axis=0) / len_a[:, None]
+    return a_covers_b, b_covers_a
+
+
+def directions(a_covers_b: np.ndarray, b_covers_a: np.ndarray, margin: float) -> np.ndarray:
+    """Scope of A's competence relative to B's: "broader", "narrower" or "same"."""
+    diff = a_covers_b - b_covers_a
+    out = np.full(diff.shape, "same", dtype=object)
+    out[diff > margin] = "broader"
+    out[diff < -margin] = "narrower"
+    return out
+
+
+def best_clause_pair(clause_sims: np.ndarray, start_a: int, len_a: int, start_b: int, len_b: int) -> tuple[int, int, float]:
+    """Offsets (within each competence) of the best-aligned clause pair and its similarity."""
+    sub = clause_sims[start_a:start_a + len_a, start_b:start_b + len_b]
+    i, j = np.unravel_index(int(np.argmax(sub)), sub.shape)
+    return int(i), int(j), float(sub[i, j])
+
+
+# ---------------------------------------------------------------- relations
+
+
+def relations(score: np.ndarray, row_rank: np.ndarray, col_rank: np.ndarray,
+              direction: np.ndarray, cfg: MatchingConfig) -> np.ndarray:
+    """"equivalent", "partial" or "none" for every pair of a block.
+
+    A pair is proposed when its score clears the partial threshold and one side
+    ranks the other among its ``max_rank`` best; it is equivalent when it also
+    clears the equivalent threshold, each is the other's best match and the
+    scopes are the same.
+    """
+    out = np.full(score.shape, "none", dtype=object)
+    proposed = (score >= cfg.partial_threshold) & (np.minimum(row_rank, col_rank) <= cfg.max_rank)
+    out[proposed] = "partial"
+    equivalent = (proposed & (score >= cfg.equivalent_threshold) & (row_rank == 1) & (col_rank == 1)
+                  & (direction == "same"))
+    out[equivalent] = "equivalent"
+    return out
+
+
+@dataclass
+class BlockScores:
+    """Everything computed for one certification pair (rows: A, columns: B)."""
+
+    score: np.ndarray
+    parts: dict[str, np.ndarray]  # "semantic", "lexical", "criteria": raw cosines
+    row_rank: np.ndarray
+    col_rank: np.ndarray
+    relation: np.ndarray
+    direction: np.ndarray  # A relative to B
+
+
+def score_block(sims: dict[str, np.ndarray], weights: dict[str, float], stats: dict[str, ChannelStats],
+                cfg: MatchingConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Calibrated score and ranks of a block from its channel similarities."""
+    h = hubness_correct(combine(sims, weights, stats), cfg.hubness_k, cfg.hubness)
+    score = calibrate(h, cfg.calibration_center, cfg.calibration_scale).astype(np.float64)
+    row, col = block_ranks(score)
+    return score, row, col

@@ -1,0 +1,367 @@
+"""The one orchestrator: corpus -> embeddings -> scored pairs -> decisions -> clusters.
+
+CLI, app and notebooks all call :func:`run` with the same :class:`Config`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crossref.config import Config
+from crossref.model import Corpus
+
+
+@dataclass
+class Results:
+    config: Config
+    corpus: Corpus
+    # Schema "pairs" (crossref.tables): every ordered pair of competences of
+    # different certifications, reviewed decisions applied.
+    pairs: pd.DataFrame
+    # One row per competence: cluster (int), label (top terms), competence, certification.
+    clusters: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # When the results were computed (ISO 8601, UTC) and a hash per certification's data.
+    created_at: str = ""
+    data_versions: dict[str, str] = field(default_factory=dict)
+    # Set by run(): scores free texts against competences, same scale as pair scores.
+    _scorer: Any = None
+
+    def similarity_to_competences(self, texts: list[str], competence_ids: list[str]) -> np.ndarray:
+        """(len(texts), len(competence_ids)) similarity in [0, 1], comparable to pair scores."""
+        return self._scorer(texts, competence_ids)
+
+
+# ---------------------------------------------------------------- views
+
+
+def competence_views(corpus: Corpus) -> dict[str, Any]:
+    """Per competence (corpus order): ids, certification, bloc and the texts of each view."""
+    from crossref.matching import split_clauses
+
+    ids, certs, blocs = [], [], []
+    views: dict[str, list[str]] = {"text": [], "full": [], "core": [], "criteria": []}
+    clauses: list[list[str]] = []
+    for cert in corpus:
+        for comp in cert.competences:
+            own = [cr.text for cr in cert.own_criteria(comp.id)]
+            # The title is the short label; kept even when the statement repeats it (measured).
+            text = f"{comp.title}. {comp.statement}" if comp.title else comp.statement
+            ids.append(comp.id)
+            certs.append(cert.id)
+            blocs.append(comp.bloc_id)
+            cl = split_clauses(comp.statement)
+            clauses.append(cl)
+            views["text"].append(text)
+            # Only the competence's own critères: those shared by a whole bloc
+            # or épreuve make all its competences look alike.
+            views["full"].append(" ".join([text, *own]))
+            views["core"].append(cl[0])
+            views["criteria"].append(" ".join(own))
+    return {"ids": ids, "certs": np.array(certs), "blocs": blocs, "views": views, "clauses": clauses}
+
+
+# ---------------------------------------------------------------- embedding
+
+
+def make_embedder(backend: str, config: Config):
+    """The backend named in a channel, cached on disk when the config says so."""
+    from crossref.embed import get_embedder
+
+    options: dict[str, Any] = {}
+    if backend == "sentence-transformers":
+        options["model"] = config.embedding.st_model
+    cache_dir = config.embedding.cache_dir if config.embedding.cache and backend != "lexical" else None
+    return get_embedder(backend, cache_dir=cache_dir, **options)
+
+
+class Embeddings:
+    """Channel vectors of every competence, clause vectors, and the fitted lexical model."""
+
+    def __init__(self, config: Config, info: dict[str, Any]) -> None:
+        from crossref.matching import parse_channel
+
+        self.config = config
+        self.channels = dict(config.matching.channels)
+        if not self.channels:
+            from crossref.errors import ConfigError
+
+            raise ConfigError("matching.channels is empty: at least one backend:view is needed")
+        backends = sorted({parse_channel(c)[0] for c in self.channels} | {config.matching.clause_backend})
+        self.embedders: dict[str, Any] = {}
+        all_clauses = [c for cl in info["clauses"] for c in cl]
+        for b in backends:
+            emb = make_embedder(b, config)
+            if b == "lexical":
+                corpus_texts = info["views"]["full"] + all_clauses
+                emb.fit([t for t in corpus_texts if t.strip()])
+            self.embedders[b] = emb
+        self.vectors: dict[str, np.ndarray] = {}
+        for channel in self.channels:
+            backend, view = parse_channel(channel)
+            if view not in info["views"]:
+                from crossref.errors import ConfigError
+
+                raise ConfigError(f"matching.channels: unknown view {view!r} in {channel!r} "
+                                  f"(text, full, core, criteria)")
+            self.vectors[channel] = self.embed(backend, info["views"][view])
+        self.clause_vectors = self.embed(config.matching.clause_backend, all_clauses)
+        self.clause_lengths = np.array([len(cl) for cl in info["clauses"]], dtype=np.int64)
+        self.lexical = self.embedders.get("lexical")
+        if self.lexical is None:
+            from crossref.embed.lexical import LexicalEmbedder
+
+            self.lexical = LexicalEmbedder().fit(info["views"]["full"] + all_clauses)
+        # Raw score parts shown to users: semantic (first neural text channel),
+        # lexical (full view), criteria (own critères, lexical).
+        self.part_vectors = {
+            "lexical": self.lexical.embed(info["views"]["full"]),
+            "criteria": self.lexical.embed(info["views"]["criteria"]),
+        }
+        neural = [b for b in backends if b != "lexical"]
+        self.part_vectors["semantic"] = (
+            self.embed(neural[0], info["views"]["text"]) if neural else self.part_vectors["lexical"])
+
+    def embed(self, backend: str, texts: list[str]) -> np.ndarray:
+        from crossref.neighbours import l2_normalise
+
+        if not texts:
+            return np.zeros((0, 1), np.float32)
+        x = self.embedders[backend].embed(list(texts))
+        return l2_normalise(np.asarray(x, dtype=np.float32))
+
+
+# ---------------------------------------------------------------- pairs
+
+_DIRECTION_FLIP = {"same": "same", "broader": "narrower", "narrower": "broader"}
+_FR_RELATION = {"equivalent": "équivalente", "partial": "partielle", "none": "aucune"}
+_FR_DIRECTION = {"same": "même périmètre", "broader": "la source couvre plus large",
+                 "narrower": "la source ne couvre qu'une partie"}
+MAX_SHARED_TERMS = 8
+STATS_SAMPLE = 200_000
+
+
+def channel_statistics(emb: Embeddings, certs: np.ndarray) -> dict[str, Any]:
+    from crossref.matching import channel_stats, sample_pairs
+
+    i, j = sample_pairs(certs, STATS_SAMPLE)
+    return {c: channel_stats(x, i, j) for c, x in emb.vectors.items()}
+
+
+def explanation_text(score: float, parts: dict[str, float], rank: int, relation: str, direction: str,
+                     phrase_a: str, phrase_b: str, terms: list[str]) -> str:
+    """The sentence a reviewer reads next to a pair (French)."""
+    text = (f"Relation {_FR_RELATION[relation]} (score {score:.2f} ; sémantique {parts['semantic']:.2f}, "
+            f"lexical {parts['lexical']:.2f}, critères {parts['criteria']:.2f} ; rang {rank})")
+    if relation != "none":
+        text += f" ; {_FR_DIRECTION[direction]}"
+    text += f". Passages alignés : « {phrase_a} » ↔ « {phrase_b} »."
+    if terms:
+        text += f" Termes communs : {', '.join(terms)}."
+    return text
+
+
+def _pair_rows(info, emb: Embeddings, stats, config: Config, ia: np.ndarray, ib: np.ndarray,
+               clause_starts: np.ndarray) -> list[dict[str, Any]]:
+    """Rows for both orientations of one certification pair (A = rows, B = columns)."""
+    from crossref.matching import (best_clause_pair, clause_coverage, directions, dot_block, relations,
+                                   score_block)
+
+    mcfg = config.matching
+    sims = {c: dot_block(x[ia], x[ib]) for c, x in emb.vectors.items()}
+    score, row_rank, col_rank = score_block(sims, emb.channels, stats, mcfg)
+    parts = {k: np.clip(dot_block(v[ia], v[ib]), 0.0, 1.0) for k, v in emb.part_vectors.items()}
+    # Clause blocks: A's clauses × B's clauses.
+    ca = np.concatenate([np.arange(clause_starts[i], clause_starts[i] + emb.clause_lengths[i]) for i in ia])
+    cb = np.concatenate([np.arange(clause_starts[j], clause_starts[j] + emb.clause_lengths[j]) for j in ib])
+    csims = emb.clause_vectors[ca] @ emb.clause_vectors[cb].T
+    len_a, len_b = emb.clause_lengths[ia], emb.clause_lengths[ib]
+    a_cov_b, b_cov_a = clause_coverage(csims, len_a, len_b)
+    direction = directions(a_cov_b, b_cov_a, mcfg.direction_margin)
+    relation = relations(score, row_rank, col_rank, direction, mcfg)
+    keep_all = len(ia) * len(ib) <= mcfg.max_block_pairs
+    sa = np.concatenate([[0], np.cumsum(len_a)[:-1]])
+    sb = np.concatenate([[0], np.cumsum(len_b)[:-1]])
+    ids, blocs, certs, clauses, full = (info["ids"], info["blocs"], info["certs"], info["clauses"],
+                                        info["views"]["full"])
+    rows = []
+    for x, i in enumerate(ia):
+        for y, j in enumerate(ib):
+            if not keep_all and min(row_rank[x, y], col_rank[x, y]) > mcfg.top_k and relation[x, y] == "none":
+                continue
+            ci, cj, _ = best_clause_pair(csims, sa[x], len_a[x], sb[y], len_b[y])
+            phrase_a, phrase_b = clauses[i][ci], clauses[j][cj]
+            p = {k: float(v[x, y]) for k, v in parts.items()}
+            s = float(score[x, y])
+            rel = str(relation[x, y])
+            for src, tgt, rank, d, ph_s, ph_t in (
+                (i, j, int(row_rank[x, y]), str(direction[x, y]), phrase_a, phrase_b),
+                (j, i, int(col_rank[x, y]), _DIRECTION_FLIP[str(direction[x, y])], phrase_b, phrase_a),
+            ):
+                terms = emb.lexical.shared_terms(full[src], full[tgt])[:MAX_SHARED_TERMS]
+                rows.append({
+                    "source": ids[src], "target": ids[tgt],
+                    "source_cert": str(certs[src]), "target_cert": str(certs[tgt]),
+                    "source_bloc": blocs[src], "target_bloc": blocs[tgt],
+                    "score": s, "semantic": p["semantic"], "lexical": p["lexical"], "criteria": p["criteria"],
+                    "rank": rank, "relation": rel, "direction": d, "model_relation": rel,
+                    "status": "suggested", "reviewer": "", "decided_at": "", "note": "",
+                    "source_phrase": ph_s, "target_phrase": ph_t, "shared_terms": "; ".join(terms),
+                    "explanation": explanation_text(s, p, rank, rel, d, ph_s, ph_t, terms),
+                })
+    return rows
+
+
+def score_pairs(info: dict[str, Any], emb: Embeddings, config: Config) -> tuple[pd.DataFrame, dict]:
+    """The model's pairs table (no decisions applied), one certification pair at a time."""
+    from crossref.tables import PAIR_COLUMNS
+
+    certs = info["certs"]
+    stats = channel_statistics(emb, certs)
+    clause_starts = np.concatenate([[0], np.cumsum(emb.clause_lengths)[:-1]])
+    order = list(dict.fromkeys(certs.tolist()))
+    rows: list[dict[str, Any]] = []
+    for a_pos, a in enumerate(order):
+        for b in order[a_pos + 1:]:
+            ia, ib = np.nonzero(certs == a)[0], np.nonzero(certs == b)[0]
+            rows.extend(_pair_rows(info, emb, stats, config, ia, ib, clause_starts))
+    df = pd.DataFrame(rows, columns=PAIR_COLUMNS)
+    position = {c: n for n, c in enumerate(info["ids"])}
+    df = df.assign(_s=df["source"].map(position), _t=df["target"].map(position))
+    df = df.sort_values(["_s", "_t"], kind="stable", ignore_index=True).drop(columns=["_s", "_t"])
+    return df, stats
+
+
+# ---------------------------------------------------------------- orchestration
+
+# Bump when scoring code changes, so cached results are not reused across versions.
+RESULTS_FORMAT = 1
+
+
+def data_versions(corpus: Corpus) -> dict[str, str]:
+    """A short content hash per certification (recorded in exports)."""
+    import hashlib
+    import json
+
+    return {c.id: hashlib.sha256(json.dumps(c.to_dict(), sort_keys=True, ensure_ascii=False).encode())
+            .hexdigest()[:12] for c in corpus}
+
+
+def _results_key(config: Config, versions: dict[str, str]) -> str:
+    import hashlib
+    import json
+
+    payload = {"format": RESULTS_FORMAT, "matching": config.to_dict()["matching"],
+               "embedding": {k: v for k, v in config.to_dict()["embedding"].items() if k != "cache_dir"},
+               "data": versions}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
+
+
+class _LazyScorer:
+    """Scores free texts against competences; builds the embedders only when first used."""
+
+    def __init__(self, config: Config, corpus: Corpus) -> None:
+        self.config, self.corpus = config, corpus
+        self._state = None
+
+    def _load(self):
+        if self._state is None:
+            info = competence_views(self.corpus)
+            emb = Embeddings(self.config, info)
+            stats = channel_statistics(emb, info["certs"])
+            self._state = (info, emb, stats)
+        return self._state
+
+    def __call__(self, texts: list[str], competence_ids: list[str]) -> np.ndarray:
+        from crossref.matching import calibrate, combine, parse_channel
+
+        info, emb, stats = self._load()
+        pos = {c: n for n, c in enumerate(info["ids"])}
+        try:
+            idx = [pos[c] for c in competence_ids]
+        except KeyError as exc:
+            from crossref.errors import CrossrefError
+
+            raise CrossrefError(f"compétence inconnue : {exc.args[0]}") from None
+        texts = [t for t in texts]
+        if not texts or not idx:
+            return np.zeros((len(texts), len(idx)))
+        sims = {}
+        by_backend: dict[str, np.ndarray] = {}
+        for channel, x in emb.vectors.items():
+            backend, _ = parse_channel(channel)
+            if backend not in by_backend:
+                by_backend[backend] = emb.embed(backend, texts)
+            q = by_backend[backend]
+            sims[channel] = np.asarray(q @ x[idx].T if not hasattr(x, "multiply") else (x[idx] @ q.T).T,
+                                       dtype=np.float32)
+        m = self.config.matching
+        return calibrate(combine(sims, emb.channels, stats), m.calibration_center, m.calibration_scale)
+
+
+def compute(config: Config, corpus: Corpus) -> Results:
+    """Score every pair of the corpus (no cache, no decisions)."""
+    from datetime import datetime, timezone
+
+    info = competence_views(corpus)
+    emb = Embeddings(config, info)
+    pairs, _ = score_pairs(info, emb, config)
+    clusters = _clusters(info, emb, config)
+    return Results(config=config, corpus=corpus, pairs=pairs, clusters=clusters,
+                   created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                   data_versions=data_versions(corpus))
+
+
+def _clusters(info: dict[str, Any], emb: Embeddings, config: Config) -> pd.DataFrame:
+    try:
+        from crossref.clusters import cluster_competences
+    except ImportError:  # pragma: no cover - module always shipped
+        return pd.DataFrame()
+    vectors = emb.part_vectors["semantic"]
+    return cluster_competences(vectors, list(info["ids"]), list(info["certs"]), info["views"]["text"])
+
+
+def run(config: Config | None = None, extra=(), *, use_cache: bool = True, decisions: bool = True) -> Results:
+    """Load the corpus, score all pairs (cached), apply reviewed decisions."""
+    import pickle
+    from pathlib import Path
+
+    from crossref.referentiels import load_corpus
+
+    config = config or Config()
+    corpus = load_corpus(config.data_dir, extra)
+    versions = data_versions(corpus)
+    cache_file = Path(config.embedding.cache_dir) / f"results-{_results_key(config, versions)}.pkl"
+    results = None
+    if use_cache and config.embedding.cache and cache_file.is_file():
+        try:
+            with open(cache_file, "rb") as fh:
+                pairs, clusters, created_at = pickle.load(fh)
+            results = Results(config=config, corpus=corpus, pairs=pairs, clusters=clusters,
+                              created_at=created_at, data_versions=versions)
+        except Exception:  # a stale or corrupt cache is recomputed, never fatal
+            results = None
+    if results is None:
+        results = compute(config, corpus)
+        if use_cache and config.embedding.cache:
+            from crossref.io import atomic_write_bytes
+
+            atomic_write_bytes(cache_file, pickle.dumps((results.pairs, results.clusters, results.created_at)))
+    results._scorer = _LazyScorer(config, corpus)
+    if decisions:
+        results.pairs = apply_reviewed(results.pairs, config)
+    return results
+
+
+def apply_reviewed(pairs: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """Reviewed decisions override the model (reading never creates the database)."""
+    from crossref.review import DecisionStore, apply_decisions
+
+    store = DecisionStore(config.db_url)
+    try:
+        return apply_decisions(pairs, store)
+    finally:
+        store.close()
