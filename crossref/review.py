@@ -1,0 +1,432 @@
+"""Reviewed decisions on suggested pairs: an append-only log in a database.
+
+Officers accept, reject or amend a pair; every decision records the reviewer,
+the date and the relation before it. The current state of a pair is its latest
+decision, and it applies to both orientations (a, b) and (b, a). A rejected
+pair is never proposed again; a validated one overrides the model everywhere
+(:func:`apply_decisions` is the only place that merges decisions into pairs).
+
+Storage goes through a SQLAlchemy URL (embedded SQLite by default, see
+``Config.db_url``). The schema is versioned: ``schema_version`` lists the
+applied migrations and :data:`MIGRATIONS` is the explicit ordered list of steps.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+import pandera.pandas as pa
+from sqlalchemy import (
+    Column, Connection, Engine, Index, Integer, MetaData, String, Table, Text,
+    create_engine, event, func, inspect, or_, select,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from crossref.errors import CrossrefError
+from crossref.model import split_id
+from crossref.tables import ID, RELATIONS, register_schema
+
+ACTIONS = ["accept", "reject", "amend"]
+DECISION_COLUMNS = ["id", "source", "target", "action", "relation", "previous_relation",
+                    "note", "reviewer", "decided_at"]
+# Concurrent SQLite writers wait this long for the lock instead of failing.
+BUSY_TIMEOUT_S = 60.0
+
+register_schema("decisions", pa.DataFrameSchema(
+    {
+        "id": pa.Column(int, pa.Check.ge(1)),
+        "source": pa.Column(str, ID),
+        "target": pa.Column(str, ID),
+        "action": pa.Column(str, pa.Check.isin(ACTIONS)),
+        "relation": pa.Column(str, pa.Check.isin(RELATIONS)),
+        "previous_relation": pa.Column(str, pa.Check.isin(RELATIONS + [""])),
+        "note": pa.Column(str),
+        "reviewer": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "decided_at": pa.Column(str),
+    },
+    strict=True,
+    ordered=True,
+))
+
+
+# ---------------------------------------------------------------- schema
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version", metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("description", Text, nullable=False),
+    Column("applied_at", String(32), nullable=False),
+)
+
+# Current shape of the decision log (the result of all migrations).
+decisions = Table(
+    "decisions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # The pair in canonical order (pair_a < pair_b): one key for both orientations.
+    Column("pair_a", String(200), nullable=False),
+    Column("pair_b", String(200), nullable=False),
+    # The pair as the reviewer gave it.
+    Column("source", String(200), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("relation", String(16), nullable=False),
+    Column("previous_relation", String(16), nullable=False, default=""),
+    Column("note", Text, nullable=False, default=""),
+    Column("reviewer", String(200), nullable=False),
+    Column("decided_at", String(32), nullable=False),
+)
+
+
+def _migration_1(conn: Connection) -> None:
+    # Frozen copy of the version-1 tables: later migrations must not change it.
+    md = MetaData()
+    t = Table(
+        "decisions", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("pair_a", String(200), nullable=False),
+        Column("pair_b", String(200), nullable=False),
+        Column("source", String(200), nullable=False),
+        Column("target", String(200), nullable=False),
+        Column("action", String(16), nullable=False),
+        Column("relation", String(16), nullable=False),
+        Column("previous_relation", String(16), nullable=False),
+        Column("note", Text, nullable=False),
+        Column("reviewer", String(200), nullable=False),
+        Column("decided_at", String(32), nullable=False),
+    )
+    Index("ix_decisions_pair", t.c.pair_a, t.c.pair_b, t.c.id)
+    md.create_all(conn)
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    upgrade: Callable[[Connection], None]
+
+
+# Explicit and ordered; append a new Migration to change the schema, never edit one.
+MIGRATIONS: list[Migration] = [
+    Migration(1, "decision log (initial schema)", _migration_1),
+]
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _canonical(source: str, target: str) -> tuple[str, str]:
+    return (source, target) if source <= target else (target, source)
+
+
+# ---------------------------------------------------------------- store
+class DecisionStore:
+    """The decision log behind a database URL; creates or migrates the schema on open.
+
+    An SQLite file that does not exist yet is only created (with its folder) by
+    the first write: reading a missing store gives empty tables.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise CrossrefError(f"URL de base de données invalide : {url!r}") from None
+        self._sqlite = parsed.get_backend_name() == "sqlite"
+        db = parsed.database or ""
+        self._memory = self._sqlite and db in ("", ":memory:")
+        self._path = Path(db) if self._sqlite and not self._memory else None
+        kwargs: dict = {}
+        if self._sqlite:
+            kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_S}
+            if self._memory:
+                # One shared connection, or each connection sees its own empty database.
+                kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+        try:
+            self._engine: Engine = create_engine(url, **kwargs)
+        except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+            raise CrossrefError(f"base de données {url!r} inutilisable : {exc}") from None
+        if self._sqlite:
+            _sqlite_hooks(self._engine)
+        self._ready = False
+        if self._exists():
+            self._open()
+
+    # -- lifecycle -------------------------------------------------------------
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> "DecisionStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _exists(self) -> bool:
+        return self._path is None or self._path.exists()
+
+    def _open(self) -> None:
+        if self.version() < LATEST_VERSION:
+            self.migrate()
+        self._ready = True
+
+    def _write_conn(self) -> Connection:
+        if not self._ready:
+            if self._path is not None:
+                try:
+                    self._path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise CrossrefError(f"{self._path.parent}: dossier impossible à créer ({exc.strerror})") from None
+            self._open()
+        # The "begin" hook takes SQLite's write lock up front (BEGIN IMMEDIATE):
+        # a read-then-write transaction can then never fail on a stale snapshot.
+        return self._engine.connect().execution_options(crossref_write=True)
+
+    def version(self) -> int:
+        """Schema version of the database (0: no schema yet); refuses a newer one."""
+        if not self._exists():
+            return 0
+        try:
+            with self._engine.connect() as conn:
+                if not inspect(conn).has_table("schema_version"):
+                    return 0
+                v = conn.execute(select(func.max(schema_version.c.version))).scalar() or 0
+        except SQLAlchemyError as exc:
+            raise CrossrefError(f"base de décisions {self.url!r} illisible : {_reason(exc)}") from None
+        if v > LATEST_VERSION:
+            raise CrossrefError(
+                f"la base de décisions {self.url!r} est au schéma version {v}, plus récent que "
+                f"celui que cette version de crossref connaît ({LATEST_VERSION}) : mettez crossref à jour"
+            )
+        return int(v)
+
+    def migrate(self) -> int:
+        """Apply the missing migrations in order, in one transaction; idempotent. Returns the version."""
+        if self._path is not None:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with self._engine.connect().execution_options(crossref_write=True) as conn, conn.begin():
+                schema_version.create(conn, checkfirst=True)
+                # Re-read under the write lock: another process may have migrated meanwhile.
+                current = conn.execute(select(func.max(schema_version.c.version))).scalar() or 0
+                if current > LATEST_VERSION:
+                    raise CrossrefError(
+                        f"la base de décisions {self.url!r} est au schéma version {current}, plus récent "
+                        f"que celui que cette version de crossref connaît ({LATEST_VERSION}) : mettez crossref à jour"
+                    )
+                for m in MIGRATIONS:
+                    if m.version > current:
+                        m.upgrade(conn)
+                        conn.execute(schema_version.insert().values(
+                            version=m.version, description=m.description, applied_at=_now()))
+                        current = m.version
+        except SQLAlchemyError as exc:
+            raise CrossrefError(f"migration de la base de décisions {self.url!r} impossible : {_reason(exc)}") from None
+        self._ready = True
+        return int(current)
+
+    # -- decisions -------------------------------------------------------------
+    def accept(self, source: str, target: str, reviewer: str, note: str = "", *,
+               model_relation: str | None = None) -> dict:
+        """Validate the model's relation for the pair (or, without one, the currently decided one)."""
+        if model_relation is not None:
+            _check_relation(model_relation, "relation du modèle")
+            relation = model_relation
+        else:
+            cur = self.decision(source, target)
+            relation = cur["relation"] if cur and cur["action"] != "reject" else "none"
+        if relation == "none":
+            raise CrossrefError(
+                f"aucune relation proposée pour {source} / {target} : rien à accepter, "
+                "utilisez « amend --relation equivalent|partial »"
+            )
+        return self._record("accept", source, target, relation, reviewer, note, model_relation)
+
+    def reject(self, source: str, target: str, reviewer: str, note: str = "", *,
+               model_relation: str | None = None) -> dict:
+        """Reject the pair: relation "none", never proposed again."""
+        return self._record("reject", source, target, "none", reviewer, note, model_relation)
+
+    def amend(self, source: str, target: str, relation: str, reviewer: str, note: str = "", *,
+              model_relation: str | None = None) -> dict:
+        """Set the pair's relation explicitly."""
+        _check_relation(relation, "relation")
+        return self._record("amend", source, target, relation, reviewer, note, model_relation)
+
+    def _record(self, action: str, source: str, target: str, relation: str, reviewer: str,
+                note: str, model_relation: str | None) -> dict:
+        source, target = str(source).strip(), str(target).strip()
+        for item in (source, target):
+            try:
+                split_id(item)
+            except ValueError:
+                raise CrossrefError(f"identifiant de compétence invalide : {item!r} (attendu CERT:CODE)") from None
+        if source == target:
+            raise CrossrefError(f"une compétence ne peut être appariée à elle-même : {source}")
+        if split_id(source)[0] == split_id(target)[0]:
+            raise CrossrefError(f"{source} et {target} appartiennent à la même certification")
+        reviewer = (reviewer or "").strip()
+        if not reviewer:
+            raise CrossrefError("le nom de l'évaluateur (reviewer) est obligatoire")
+        if model_relation is not None:
+            _check_relation(model_relation, "relation du modèle")
+        a, b = _canonical(source, target)
+        try:
+            # One transaction per decision, the previous value read under the write lock.
+            with self._write_conn() as conn, conn.begin():
+                prev = conn.execute(
+                    select(decisions.c.relation)
+                    .where(decisions.c.pair_a == a, decisions.c.pair_b == b)
+                    .order_by(decisions.c.id.desc()).limit(1)
+                ).scalar()
+                row = dict(
+                    pair_a=a, pair_b=b, source=source, target=target, action=action,
+                    relation=relation, previous_relation=prev if prev is not None else (model_relation or ""),
+                    note=note or "", reviewer=reviewer, decided_at=_now(),
+                )
+                row["id"] = conn.execute(decisions.insert().values(**row)).inserted_primary_key[0]
+        except SQLAlchemyError as exc:
+            raise CrossrefError(f"décision non enregistrée dans {self.url!r} : {_reason(exc)}") from None
+        return {k: row[k] for k in DECISION_COLUMNS}
+
+    # -- queries -----------------------------------------------------------------
+    def decision(self, source: str, target: str) -> dict | None:
+        """Latest decision on the pair (either orientation), or None."""
+        h = self.history(source, target)
+        return None if h.empty else h.iloc[-1].to_dict()
+
+    def history(self, source: str | None = None, target: str | None = None) -> pd.DataFrame:
+        """Every decision, oldest first; with both ids, those on that pair (either
+        orientation); with one, those involving that competence."""
+        q = select(*[decisions.c[c] for c in DECISION_COLUMNS]).order_by(decisions.c.id)
+        if source is not None and target is not None:
+            a, b = _canonical(source, target)
+            q = q.where(decisions.c.pair_a == a, decisions.c.pair_b == b)
+        elif source is not None or target is not None:
+            x = source if source is not None else target
+            q = q.where(or_(decisions.c.pair_a == x, decisions.c.pair_b == x))
+        return self._frame(q)
+
+    def current(self) -> pd.DataFrame:
+        """The latest decision of every reviewed pair, in decision order."""
+        latest = (select(func.max(decisions.c.id))
+                  .group_by(decisions.c.pair_a, decisions.c.pair_b).scalar_subquery())
+        q = (select(*[decisions.c[c] for c in DECISION_COLUMNS])
+             .where(decisions.c.id.in_(latest)).order_by(decisions.c.id))
+        return self._frame(q)
+
+    def _frame(self, query) -> pd.DataFrame:
+        if not self._ready:
+            if not self._exists():
+                return _empty_decisions()
+            self._open()
+        try:
+            with self._engine.connect() as conn:
+                rows = conn.execute(query).all()
+        except SQLAlchemyError as exc:
+            raise CrossrefError(f"base de décisions {self.url!r} illisible : {_reason(exc)}") from None
+        if not rows:
+            return _empty_decisions()
+        df = pd.DataFrame([tuple(r) for r in rows], columns=DECISION_COLUMNS)
+        df["id"] = df["id"].astype("int64")
+        for c in DECISION_COLUMNS[1:]:
+            df[c] = df[c].fillna("").astype(str)
+        return df
+
+
+def _empty_decisions() -> pd.DataFrame:
+    df = pd.DataFrame({c: pd.Series([], dtype=str) for c in DECISION_COLUMNS})
+    df["id"] = df["id"].astype("int64")
+    return df
+
+
+def _check_relation(relation: str, what: str) -> None:
+    if relation not in RELATIONS:
+        raise CrossrefError(f"{what} inconnue : {relation!r} (attendu : {', '.join(RELATIONS)})")
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(orig if orig is not None else exc).splitlines()[0]
+
+
+def _sqlite_hooks(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record) -> None:
+        # Let SQLAlchemy's "begin" hook emit BEGIN itself (pysqlite's own is too late for DDL).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        try:
+            # WAL: readers never block the writer; persistent once set.
+            cur.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError:
+            pass  # read-only file: keep its journal mode
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("crossref_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+# ---------------------------------------------------------------- applying
+def apply_decisions(pairs: pd.DataFrame, store: DecisionStore | pd.DataFrame) -> pd.DataFrame:
+    """The pairs table with the reviewed decisions applied; a new frame, same columns and order.
+
+    Decided pairs (either orientation): status "validated" and the decided relation
+    (accept, amend) or status "rejected" and relation "none" (reject), with reviewer,
+    decided_at and note. ``model_relation`` keeps the model's value. Other rows keep
+    their relation, with status "suggested" and empty reviewer, decided_at and note.
+    """
+    current = store.current() if isinstance(store, DecisionStore) else store
+    out = pairs.copy()
+    n = len(out)
+    status = pd.Series(["suggested"] * n, index=out.index, dtype=object)
+    relation = out["relation"].astype(object).copy()
+    reviewer = pd.Series([""] * n, index=out.index, dtype=object)
+    decided_at = reviewer.copy()
+    note = reviewer.copy()
+    if n and len(current):
+        cols = ["action", "relation", "reviewer", "decided_at", "note"]
+        d = current[["source", "target", *cols]].astype(str)
+        both = pd.concat([d, d.rename(columns={"source": "target", "target": "source"})], ignore_index=True)
+        # A later decision (higher position in `current`) wins if a caller passes a full log.
+        both = both.iloc[::-1].drop_duplicates(["source", "target"])
+        keys = pd.MultiIndex.from_frame(out[["source", "target"]].astype(str))
+        m = both.set_index(["source", "target"]).reindex(keys)
+        m.index = out.index
+        hit = m["action"].notna()
+        rejected = hit & (m["action"] == "reject")
+        validated = hit & ~rejected
+        status[validated] = "validated"
+        status[rejected] = "rejected"
+        relation[validated] = m.loc[validated, "relation"]
+        relation[rejected] = "none"
+        reviewer[hit] = m.loc[hit, "reviewer"]
+        decided_at[hit] = m.loc[hit, "decided_at"]
+        note[hit] = m.loc[hit, "note"]
+    for name, values in [("relation", relation), ("status", status), ("reviewer", reviewer),
+                         ("decided_at", decided_at), ("note", note)]:
+        out[name] = values.astype(pairs[name].dtype if name in pairs else str)
+    return out[list(pairs.columns)]
+
+
+def pending(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Suggested (not yet reviewed) equivalent/partial pairs, best first, one orientation per pair."""
+    p = pairs[(pairs["status"] == "suggested") & pairs["relation"].isin(["equivalent", "partial"])]
+    p = p.sort_values(["score", "source", "target"], ascending=[False, True, True], kind="stable")
+    key = [_canonical(s, t) for s, t in zip(p["source"], p["target"])]
+    return p[~pd.Series(key, index=p.index).duplicated()].reset_index(drop=True)
