@@ -1,0 +1,106 @@
+"""`crossref passerelle` and `crossref vae`: bloc-by-bloc dispenses towards a target certification."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from crossref.cli import OUT, _out, arg, command
+from crossref.config import Config
+from crossref.errors import InputError
+
+FORMAT_JSON_TABLE = arg("--format", choices=["json", "table"], default="json")
+
+
+def _results(args: argparse.Namespace, config: Config):
+    from crossref import pipeline  # looked up at call time: tests replace pipeline.run
+
+    return pipeline.run(config, args.data or [])
+
+
+def _read_text(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(p, "fichier introuvable") from None
+    except UnicodeDecodeError:
+        raise InputError(p, "le texte doit être encodé en UTF-8") from None
+    except OSError as exc:
+        raise InputError(p, f"lecture impossible ({exc.strerror})") from None
+
+
+def _cell(text: str, width: int) -> str:
+    text = " ".join(str(text).split())
+    return (text if len(text) <= width else text[: width - 1] + "…").ljust(width)
+
+
+def _pct(x: float) -> str:
+    return f"{x:.0%}".replace("%", " %")  # French typography: "83 %"
+
+
+def render_table(result: dict) -> str:
+    """Readable French text table of a passerelle or VAE dict."""
+    if result["from"] == "VAE":
+        head = f"VAE → {result['to']}"
+    else:
+        held = "certification entière" if result.get("whole_certification", True) \
+            else "blocs " + ", ".join(result["blocs_held"])
+        head = f"Passerelle {result['from']} → {result['to']} ({held})"
+    lines = [
+        head,
+        f"Statut global : {result['status']} — couverture {_pct(result['coverage'])}",
+        result.get("explanation", ""),
+        "",
+        f"{_cell('Bloc', 12)} {_cell('Intitulé', 44)} {'Couverture':>10}  {_cell('Statut', 25)} À justifier",
+    ]
+    for b in result["blocs"]:
+        lines.append(
+            f"{_cell(b['bloc'], 12)} {_cell(b['title'], 44)} {_pct(b['coverage']):>10}  "
+            f"{_cell(b['status'], 25)} {len(b['missing'])}/{b.get('competences', '?')}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _render(result: dict, fmt: str) -> str:
+    from crossref.io import dumps_json
+
+    return dumps_json(result) if fmt == "json" else render_table(result)
+
+
+@command(
+    "passerelle", "what a holder of a certification (or of some of its blocs) has of another, bloc by bloc",
+    arg("--from", dest="source", required=True, metavar="CERT", help="certification held"),
+    arg("--to", dest="target", required=True, metavar="CERT", help="certification sought"),
+    arg("--blocs", metavar="A:B1,A:B2", help="only these blocs of the source are held (not for an RS)"),
+    FORMAT_JSON_TABLE, OUT,
+)
+def _passerelle(args: argparse.Namespace, config: Config) -> int:
+    from crossref.passerelles import passerelle
+
+    results = _results(args, config)
+    result = passerelle(results.pairs, results.corpus, args.source, args.target,
+                        results.config, blocs=args.blocs)
+    _out(_render(result, args.format), args.out)
+    return 0
+
+
+@command(
+    "vae", "competences of a certification evidenced by a free-text description of experience",
+    arg("--to", dest="target", required=True, metavar="CERT", help="certification sought"),
+    arg("--text", required=True, metavar="FILE", help="UTF-8 text file describing the experience ('-': stdin)"),
+    FORMAT_JSON_TABLE, OUT,
+)
+def _vae(args: argparse.Namespace, config: Config) -> int:
+    from crossref.errors import CrossrefError
+    from crossref.passerelles import split_sentences, vae
+
+    text = _read_text(args.text)
+    if not split_sentences(text):  # before the (slow) pipeline run
+        raise CrossrefError(f"{args.text} : texte de VAE vide, aucune phrase à analyser")
+    results = _results(args, config)
+    _out(_render(vae(results, text, args.target), args.format), args.out)
+    return 0

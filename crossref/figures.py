@@ -1,0 +1,173 @@
+"""Figure builders: plotly figures from coverage matrices and passerelles, independent of any UI.
+
+Every builder returns a ``go.Figure``; the dashboard, notebooks and exports
+render it as they like. Colour scales are fixed to 0..1 so that two figures
+can be compared by eye.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from crossref.coverage import best_pairs_by_cell
+from crossref.model import Corpus
+from crossref.passerelles import STATUS_FULL, STATUS_NONE, STATUS_PARTIAL
+
+COLORSCALE = "Blues"
+STATUS_COLORS = {STATUS_FULL: "#2e7d32", STATUS_PARTIAL: "#f9a825", STATUS_NONE: "#c62828"}
+RELATION_FR = {"equivalent": "équivalent", "partial": "partiel", "none": "aucun"}
+_TITLE_MAX = 70  # hover lines stay readable
+
+
+def _short(text: str, n: int = _TITLE_MAX) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _pct(x: Any) -> str:
+    return "—" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{float(x):.0%}".replace("%", " %")
+
+
+def _num(x: float) -> str:
+    return f"{x:.2f}".replace(".", ",")
+
+
+def _bloc_label(corpus: Corpus, bloc_id: str) -> str:
+    try:
+        return f"{bloc_id} — {_short(corpus.bloc(bloc_id).title)}"
+    except KeyError:
+        return bloc_id
+
+
+def _pair_line(p: Mapping[str, Any]) -> str:
+    rel = RELATION_FR.get(p["relation"], p["relation"])
+    return f"{p['source']} → {p['target']} ({_num(float(p['score']))}, {rel})"
+
+
+def _z(matrix: pd.DataFrame) -> list[list[float | None]]:
+    # None, not NaN: plotly leaves the cell blank and the figure stays JSON-clean.
+    return [[None if np.isnan(v) else float(v) for v in row] for row in matrix.to_numpy(dtype=float)]
+
+
+def coverage_heatmap(matrix: pd.DataFrame, corpus: Corpus, details: Any = None, config: Any = None,
+                     *, n_pairs: int = 3, title: str | None = None) -> go.Figure:
+    """Heatmap of a bloc matrix (crossref.coverage.bloc_matrix): rows source blocs, columns target blocs.
+
+    ``details``: the pairs table (the best ``n_pairs`` pairs of each cell are
+    computed with ``config``), or a mapping (source bloc, target bloc) -> list
+    of pair dicts / lines; shown in the hover text under the bloc names.
+    """
+    z = _z(matrix)
+    if isinstance(details, pd.DataFrame):
+        details = best_pairs_by_cell(details, config, n=n_pairs, blocs=(matrix.index, matrix.columns))
+    hover = []
+    for a in matrix.index:
+        row = []
+        for b in matrix.columns:
+            lines = [
+                f"<b>Source</b> : {_bloc_label(corpus, a)}",
+                f"<b>Cible</b> : {_bloc_label(corpus, b)}",
+                f"Couverture de la cible : {_pct(matrix.loc[a, b])}",
+            ]
+            if details is not None:
+                best = list(details.get((a, b), []))[:n_pairs]
+            else:
+                best = None
+            if best is not None:
+                if best:
+                    lines.append("Meilleures paires :")
+                    lines += [p if isinstance(p, str) else _pair_line(p) for p in best]
+                else:
+                    lines.append("Aucune paire retenue")
+            row.append("<br>".join(lines))
+        hover.append(row)
+    src = _cert_of(matrix.index)
+    tgt = _cert_of(matrix.columns)
+    fig = go.Figure(go.Heatmap(
+        z=z, x=list(matrix.columns), y=list(matrix.index),
+        zmin=0.0, zmax=1.0, colorscale=COLORSCALE,
+        text=hover, hovertemplate="%{text}<extra></extra>",
+        colorbar={"title": "Couverture", "tickformat": ".0%"},
+        texttemplate="%{z:.0%}",
+    ))
+    fig.update_layout(
+        title=title or f"Couverture des blocs de {tgt} par les blocs de {src}",
+        xaxis_title=f"Bloc cible ({tgt})", yaxis_title=f"Bloc source ({src})",
+        yaxis={"autorange": "reversed"},  # first bloc on top, as in the référentiel
+    )
+    return fig
+
+
+def _cert_of(ids: Any) -> str:
+    certs = sorted({str(i).partition(":")[0] for i in ids})
+    return ", ".join(certs)
+
+
+def certification_heatmap(matrix: pd.DataFrame, corpus: Corpus, *, title: str | None = None) -> go.Figure:
+    """Heatmap of crossref.coverage.certification_matrix: share of each target covered by each source."""
+    def label(cid: str) -> str:
+        try:
+            return f"{cid} — {_short(corpus.certification(cid).title)}"
+        except KeyError:
+            return cid
+
+    hover = [[
+        f"<b>Source</b> : {label(a)}<br><b>Cible</b> : {label(b)}<br>"
+        + ("Même certification" if a == b else f"Couverture de la cible : {_pct(matrix.loc[a, b])}")
+        for b in matrix.columns] for a in matrix.index]
+    fig = go.Figure(go.Heatmap(
+        z=_z(matrix), x=list(matrix.columns), y=list(matrix.index),
+        zmin=0.0, zmax=1.0, colorscale=COLORSCALE,
+        text=hover, hovertemplate="%{text}<extra></extra>",
+        colorbar={"title": "Couverture", "tickformat": ".0%"},
+        texttemplate="%{z:.0%}",
+    ))
+    fig.update_layout(
+        title=title or "Couverture entre certifications (part de la cible couverte par la source)",
+        xaxis_title="Certification cible", yaxis_title="Certification source",
+        yaxis={"autorange": "reversed"},
+    )
+    return fig
+
+
+def passerelle_bar(result: Mapping[str, Any], *, title: str | None = None) -> go.Figure:
+    """Coverage of each target bloc of a passerelle or VAE dict, coloured by status, thresholds dashed."""
+    blocs = list(result["blocs"])
+    order = [b["bloc"] for b in blocs]
+    fig = go.Figure()
+    for status in (STATUS_FULL, STATUS_PARTIAL, STATUS_NONE):
+        sel = [b for b in blocs if b["status"] == status]
+        if not sel:
+            continue
+        fig.add_trace(go.Bar(
+            name=status,
+            x=[b["bloc"] for b in sel],
+            y=[float(b["coverage"]) for b in sel],
+            marker_color=STATUS_COLORS[status],
+            text=[_pct(b["coverage"]) for b in sel],
+            textposition="auto",
+            hovertext=[
+                f"<b>{b['bloc']}</b> — {_short(b['title'])}<br>Couverture : {_pct(b['coverage'])}"
+                f"<br>Statut : {b['status']}<br>Compétences à justifier : {len(b['missing'])}"
+                for b in sel
+            ],
+            hoverinfo="text",
+        ))
+    rules = result.get("rules") or {}
+    for key, label in (("full_coverage", "seuil dispense totale"), ("partial_coverage", "seuil dispense partielle")):
+        if key in rules:
+            fig.add_hline(y=float(rules[key]), line_dash="dash", line_color="grey",
+                          annotation_text=label, annotation_position="top left")
+    default = f"{result['from']} → {result['to']} : couverture par bloc (statut global : {result.get('status', '—')})"
+    if result.get("indivisible"):
+        default += " — certification indivisible"
+    fig.update_layout(
+        title=title or default,
+        xaxis={"title": f"Bloc de {result['to']}", "categoryorder": "array", "categoryarray": order},
+        yaxis={"title": "Couverture", "range": [0, 1.05], "tickformat": ".0%"},
+        legend_title_text="Statut",
+    )
+    return fig
