@@ -10,6 +10,7 @@ certification pairs the gold covers.
 from __future__ import annotations
 
 import csv
+import io
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -33,21 +34,45 @@ def read_gold(path: str | Path) -> list[GoldPair]:
     from crossref.parsing import read_text
 
     text = read_text(path)
-    reader = csv.DictReader(text.splitlines())
-    expected = {"source", "target", "relation"}
-    if not reader.fieldnames or not expected <= set(reader.fieldnames):
-        raise InputError(path, f"colonnes attendues : source,target,relation (trouvé : {reader.fieldnames})", line=1)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    expected = ["source", "target", "relation"]
+    try:
+        fieldnames = [f.strip() for f in reader.fieldnames or []]
+    except csv.Error as exc:
+        raise InputError(path, f"CSV mal formé ({exc})", line=1) from None
+    missing = [c for c in expected if c not in fieldnames]
+    if missing:
+        raise InputError(
+            path,
+            f"colonne(s) manquante(s) : {', '.join(missing)} (colonnes attendues : source,target,relation ; "
+            f"trouvé : {','.join(fieldnames)})",
+            line=1, column=missing[0],
+        )
+    reader.fieldnames = fieldnames
     pairs = []
-    for line, row in enumerate(reader, start=2):
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise InputError(path, f"CSV mal formé ({exc})", line=reader.line_num) from None
+        line = reader.line_num  # physical line where the row ends (blank lines are skipped)
         rel = (row.get("relation") or "").strip()
         if rel not in GOLD_RELATIONS:
-            raise InputError(path, f"relation inconnue {rel!r} (equivalent ou partial)", line=line)
-        try:
-            split_id(row["source"])
-            split_id(row["target"])
-        except (ValueError, TypeError) as exc:
-            raise InputError(path, str(exc), line=line) from None
-        pairs.append(GoldPair(row["source"].strip(), row["target"].strip(), rel))
+            raise InputError(path, f"relation inconnue {rel!r} (equivalent ou partial)", line=line, column="relation")
+        ids = []
+        for col in ("source", "target"):
+            value = (row.get(col) or "").strip()
+            try:
+                split_id(value)
+            except ValueError:
+                raise InputError(
+                    path, f"identifiant de compétence invalide {value!r} (forme attendue CERT:CODE, ex. ICD:C1.1)",
+                    line=line, column=col,
+                ) from None
+            ids.append(value)
+        pairs.append(GoldPair(ids[0], ids[1], rel))
     if not pairs:
         raise InputError(path, "aucune paire de référence")
     return pairs

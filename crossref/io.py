@@ -55,6 +55,10 @@ def read_certification_json(path: str | Path) -> Certification:
         raise InputError(path, f"JSON invalide : {exc.msg}", line=exc.lineno) from None
     except UnicodeDecodeError:
         raise InputError(path, "encodage invalide (UTF-8 attendu)") from None
+    except OSError as exc:
+        raise InputError(path, f"lecture impossible ({exc.strerror or exc})") from None
+    if not isinstance(data, dict):
+        raise InputError(path, "référentiel JSON invalide : un objet (certification) est attendu")
     try:
         return Certification.from_dict(data)
     except (TypeError, ValueError, AttributeError) as exc:

@@ -32,9 +32,12 @@ def topk_search(
     queries = np.asarray(queries, dtype=np.float32)
     items = np.asarray(items, dtype=np.float32)
     n_q, n_i = len(queries), len(items)
-    kk = min(k, n_i - (1 if exclude_self else 0))
-    if kk <= 0 or n_q == 0:
-        return np.zeros((n_q, 0), np.float32), np.zeros((n_q, 0), np.int64)
+    if exclude_self and n_q > n_i:
+        # query i is item i: more queries than items cannot be the same rows
+        raise ValueError(f"exclude_self needs queries[i] == items[i] ({n_q} queries > {n_i} items)")
+    kk = max(0, min(k, n_i - (1 if exclude_self else 0)))
+    if kk == 0 or n_q == 0:
+        return np.zeros((n_q, kk), np.float32), np.zeros((n_q, kk), np.int64)
     out_s = np.empty((n_q, kk), np.float32)
     out_i = np.empty((n_q, kk), np.int64)
     for start in range(0, n_q, block):

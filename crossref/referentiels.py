@@ -20,14 +20,18 @@ def raw_manifest(data_dir: str | Path) -> Path:
     return Path(data_dir) / "raw" / MANIFEST_NAME
 
 
-def ingest(data_dir: str | Path) -> list[Path]:
+def ingest(data_dir: str | Path, extra: Iterable[str | Path] = ()) -> list[Path]:
     """Parse every raw source, then write one JSON per certification and an index.
 
     All sources are parsed before anything is written, so a parse error leaves
-    data/ untouched; each file is replaced atomically.
+    data/ untouched; each file is replaced atomically. ``extra`` files or folders
+    (``--data``) are only checked: they must load and must not reuse a built-in
+    certification id; they are never written to data/.
     """
     data_dir = Path(data_dir)
-    certs = ingest_manifest(raw_manifest(data_dir))
+    manifest = raw_manifest(data_dir)
+    certs = ingest_manifest(manifest)
+    load_paths(extra, known={c.id: manifest for c in certs})
     out_dir = data_dir / NORMALISED_DIR
     written = [atomic_write_text(out_dir / f"{c.id}.json", certification_json(c)) for c in certs]
     index = json.dumps([c.id for c in certs], ensure_ascii=False, indent=2) + "\n"
@@ -36,22 +40,47 @@ def ingest(data_dir: str | Path) -> list[Path]:
 
 
 def load_builtin(data_dir: str | Path) -> list[Certification]:
+    """The certifications listed in data/referentiels/index.json, checked for consistency."""
+    from crossref.parsing import read_text
+
     out_dir = Path(data_dir) / NORMALISED_DIR
     index = out_dir / INDEX_NAME
     if not index.is_file():
-        raise CrossrefError(f"{index}: référentiels not built yet; run `crossref ingest`")
-    ids = json.loads(index.read_text(encoding="utf-8"))
-    return [read_certification_json(out_dir / f"{i}.json") for i in ids]
+        raise CrossrefError(
+            f"{index} : référentiels pas encore construits ; lancer `crossref ingest` "
+            "(ou vérifier data_dir dans la configuration)"
+        )
+    try:
+        ids = json.loads(read_text(index))
+    except json.JSONDecodeError as exc:
+        raise InputError(index, f"JSON invalide : {exc.msg}", line=exc.lineno) from None
+    if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
+        raise InputError(index, "une liste d'identifiants de certification est attendue")
+    certs = []
+    for cert_id in ids:
+        path = out_dir / f"{cert_id}.json"
+        if not path.is_file():
+            raise InputError(path, f"fichier introuvable (certification {cert_id!r} listée dans {INDEX_NAME}) ; "
+                                   "relancer `crossref ingest`")
+        cert = read_certification_json(path)
+        if cert.id != cert_id:
+            raise InputError(path, f"identifiant {cert.id!r} au lieu de {cert_id!r} attendu par {INDEX_NAME}")
+        try:
+            cert.validate()
+        except ValueError as exc:
+            raise InputError(path, f"référentiel incohérent : {exc}") from None
+        certs.append(cert)
+    return certs
 
 
 def load_corpus(data_dir: str | Path, extra: Iterable[str | Path] = (), builtin: bool = True) -> Corpus:
-    """Built-in certifications plus those found in ``extra`` files or folders."""
+    """Built-in certifications plus those found in ``extra`` files or folders.
+
+    A certification id found twice (in two extra files, or an extra file
+    reusing a built-in id) is refused with an InputError naming the file.
+    """
     certs = load_builtin(data_dir) if builtin else []
-    known = {c.id for c in certs}
-    for cert in load_paths(extra):
-        if cert.id in known:
-            raise InputError(cert.sources[0] if cert.sources else cert.id,
-                             f"la certification {cert.id!r} existe déjà")
-        known.add(cert.id)
-        certs.append(cert)
+    builtin_dir = Path(data_dir) / NORMALISED_DIR
+    known = {c.id: builtin_dir / f"{c.id}.json" for c in certs}
+    certs.extend(load_paths(extra, known=known))
     return Corpus(certs)

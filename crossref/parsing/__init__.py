@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from crossref.errors import InputError
 from crossref.model import Certification
@@ -98,12 +98,18 @@ def iter_input_files(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def load_paths(paths: Iterable[str | Path]) -> list[Certification]:
-    """Load every certification found in the given files and folders."""
+def load_paths(
+    paths: Iterable[str | Path], known: Mapping[str, str | Path] | None = None
+) -> list[Certification]:
+    """Load every certification found in the given files and folders.
+
+    ``known`` maps certification ids already loaded elsewhere (the built-in
+    référentiels) to where they come from: loading one of them again is refused.
+    """
     from crossref.parsing.seeds import MANIFEST_NAME, ingest_manifest
 
     certs: list[Certification] = []
-    origin: dict[str, Path] = {}
+    origin: dict[str, str | Path] = dict(known or {})
     for f in iter_input_files(paths):
         # A folder's manifest of raw sources (like data/raw) is ingested as a whole.
         loaded = ingest_manifest(f) if f.name == MANIFEST_NAME else load_file(f)
