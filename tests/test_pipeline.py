@@ -1,0 +1,112 @@
+"""The pipeline and the matching CLI on the real référentiels (embeddings from the packaged USE model)."""
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+
+from crossref.cli import main
+from crossref.config import Config
+from crossref.pipeline import run
+from crossref.tables import PAIR_COLUMNS, validate
+
+GOLD = "tests/data/gold_small.csv"
+
+
+@pytest.fixture(scope="module")
+def cfg(tmp_path_factory):
+    # Private decision store, shared embedding cache (models/cache) so the suite stays fast.
+    tmp = tmp_path_factory.mktemp("pipe")
+    return Config(database_url=f"sqlite:///{tmp / 'decisions.sqlite'}")
+
+
+@pytest.fixture(scope="module")
+def results(cfg):
+    return run(cfg)
+
+
+def test_every_ordered_cross_certification_pair_once(results):
+    sizes = [len(c.competences) for c in results.corpus]
+    assert sizes == [34, 21, 13, 37]
+    n = sum(sizes)
+    assert len(results.pairs) == n * n - sum(s * s for s in sizes) == 7890
+    validate(results.pairs, "pairs")
+    assert list(results.pairs.columns) == PAIR_COLUMNS
+    assert not (results.pairs["source_cert"] == results.pairs["target_cert"]).any()
+
+
+def test_orientations_agree(results):
+    p = results.pairs.set_index(["source", "target"])
+    rev = p.reindex([(t, s) for s, t in p.index])
+    np.testing.assert_allclose(p["score"].to_numpy(), rev["score"].to_numpy())
+    assert (p["relation"].to_numpy() == rev["relation"].to_numpy()).all()
+    flip = {"same": "same", "broader": "narrower", "narrower": "broader"}
+    assert [flip[d] for d in rev["direction"]] == list(p["direction"])
+
+
+def test_known_equivalence_is_found_and_explained(results):
+    p = results.pairs.set_index(["source", "target"])
+    # both about veille / market trends: NEOMA:C1 is ICD:C1.1's best candidate in NEOMA
+    assert p.loc[("ICD:C1.1", "NEOMA:C1"), "rank"] == 1
+    proposed = results.pairs[results.pairs["relation"] != "none"]
+    assert 0 < len(proposed) < len(results.pairs) / 10
+    for _, row in proposed.head(20).iterrows():
+        assert row["source_phrase"] and row["target_phrase"]
+        assert f"score {row['score']:.2f}" in row["explanation"]
+    # each competence ranks exactly one best candidate per target certification
+    top = results.pairs[results.pairs["rank"] == 1].groupby(["source", "target_cert"]).size()
+    assert (top == 1).all()
+
+
+def test_pairs_cli_csv_has_the_five_columns(cfg, tmp_path, capsys):
+    conf = tmp_path / "c.json"
+    conf.write_text(json.dumps({"database_url": cfg.database_url}))
+    assert main(["--config", str(conf), "pairs", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert list(rows[0]) == ["source", "target", "score", "relation", "explanation"]
+    assert len(rows) == 7890
+    assert {r["relation"] for r in rows} <= {"equivalent", "partial", "none"}
+
+
+def test_pairs_cli_with_extra_certification(cfg, tmp_path, capsys):
+    conf = tmp_path / "c.json"
+    conf.write_text(json.dumps({"database_url": cfg.database_url}))
+    assert main(["--config", str(conf), "pairs", "--format", "json",
+                 "--data", "data/templates/exemple_modele.csv"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    certs = {r["source"].split(":")[0] for r in rows}
+    assert len(certs) == 5
+
+
+def test_evaluate_cli_small_gold(cfg, tmp_path, capsys):
+    gold = tmp_path / "gold.csv"
+    gold.write_text("source,target,relation\nICD:C1.1,NEOMA:C1,equivalent\n", encoding="utf-8")
+    conf = tmp_path / "c.json"
+    conf.write_text(json.dumps({"database_url": cfg.database_url}))
+    assert main(["--config", str(conf), "evaluate", "--gold", str(gold), "--format", "json"]) == 0
+    m = json.loads(capsys.readouterr().out)
+    assert m["queries"] == 2 and m["gold"] == 1
+    assert 0 < m["mrr"] <= 1
+
+
+def test_evaluate_cli_unknown_competence_exits_2(cfg, tmp_path, capsys):
+    gold = tmp_path / "gold.csv"
+    gold.write_text("source,target,relation\nICD:C9.9,NEOMA:C1,equivalent\n", encoding="utf-8")
+    assert main(["evaluate", "--gold", str(gold)]) == 2
+    assert "ICD:C9.9" in capsys.readouterr().err
+
+
+def test_scorer_ranks_an_own_statement_first(results):
+    comp = results.corpus.competence("NEOMA:C8")
+    ids = [c.id for c in results.corpus.certification("NEOMA").competences]
+    sims = results.similarity_to_competences([comp.statement], ids)
+    assert sims.shape == (1, len(ids))
+    assert ids[int(np.argmax(sims[0]))] == "NEOMA:C8"
+
+
+def test_cached_run_gives_same_pairs(cfg, results):
+    again = run(cfg)
+    assert again.pairs[["source", "target", "score", "relation"]].equals(
+        results.pairs[["source", "target", "score", "relation"]])
