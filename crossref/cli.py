@@ -119,4 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # Run through the imported module so command modules register into the same registry.
+    from crossref.cli import main as _main
+
+    sys.exit(_main())

@@ -271,9 +271,35 @@ class _LazyScorer:
         if self._state is None:
             info = competence_views(self.corpus)
             emb = Embeddings(self.config, info)
-            stats = channel_statistics(emb, info["certs"])
-            self._state = (info, emb, stats)
+            self._state = (info, emb, self._sentence_stats(info, emb))
         return self._state
+
+    @staticmethod
+    def _sentence_stats(info, emb: Embeddings) -> dict[str, Any]:
+        """Channel statistics of clause-vs-competence similarities (other certifications).
+
+        A free-text sentence is scored on the scale of a clause, not of a whole
+        competence: its cosines run lower, so it gets statistics of its own kind.
+        """
+        from crossref.matching import ChannelStats, parse_channel
+
+        clause_cert = np.repeat(info["certs"], emb.clause_lengths)
+        clauses = [c for cl in info["clauses"] for c in cl]
+        rng = np.random.default_rng(0)
+        n = min(STATS_SAMPLE, len(clauses) * len(info["ids"]))
+        qi = rng.integers(0, len(clauses), size=n)
+        cj = rng.integers(0, len(info["ids"]), size=n)
+        keep = clause_cert[qi] != info["certs"][cj]
+        qi, cj = qi[keep], cj[keep]
+        stats, by_backend = {}, {}
+        for channel, x in emb.vectors.items():
+            backend, _ = parse_channel(channel)
+            if backend not in by_backend:
+                by_backend[backend] = emb.embed(backend, clauses)
+            q = by_backend[backend]
+            sims = np.einsum("ij,ij->i", q[qi], x[cj])
+            stats[channel] = ChannelStats(float(sims.mean()), float(sims.std()) or 1.0)
+        return stats
 
     def __call__(self, texts: list[str], competence_ids: list[str]) -> np.ndarray:
         from crossref.matching import calibrate, combine, parse_channel
