@@ -74,6 +74,8 @@ def make_embedder(backend: str, config: Config):
     options: dict[str, Any] = {}
     if backend == "sentence-transformers":
         options["model"] = config.embedding.st_model
+    elif backend == "use-multilingual":
+        options["threads"] = config.embedding.threads
     cache_dir = config.embedding.cache_dir if config.embedding.cache and backend != "lexical" else None
     return get_embedder(backend, cache_dir=cache_dir, **options)
 
@@ -121,6 +123,13 @@ class Embeddings:
             "lexical": self.lexical.embed(info["views"]["full"]),
             "criteria": self.lexical.embed(info["views"]["criteria"]),
         }
+        # Content words of each competence (first occurrence, as written) for "shared terms".
+        self.terms = []
+        for text in info["views"]["full"]:
+            seen: dict[str, str] = {}
+            for key, surface in self.lexical.terms(text):
+                seen.setdefault(key, surface)
+            self.terms.append((list(seen.items()), set(seen)))
         neural = [b for b in backends if b != "lexical"]
         self.part_vectors["semantic"] = (
             self.embed(neural[0], info["views"]["text"]) if neural else self.part_vectors["lexical"])
@@ -167,8 +176,7 @@ def explanation_text(score: float, parts: dict[str, float], rank: int, relation:
 def _pair_rows(info, emb: Embeddings, stats, config: Config, ia: np.ndarray, ib: np.ndarray,
                clause_starts: np.ndarray) -> list[dict[str, Any]]:
     """Rows for both orientations of one certification pair (A = rows, B = columns)."""
-    from crossref.matching import (best_clause_pair, clause_coverage, directions, dot_block, relations,
-                                   score_block)
+    from crossref.matching import clause_coverage, directions, dot_block, relations, score_block
 
     mcfg = config.matching
     sims = {c: dot_block(x[ia], x[ib]) for c, x in emb.vectors.items()}
@@ -185,23 +193,31 @@ def _pair_rows(info, emb: Embeddings, stats, config: Config, ia: np.ndarray, ib:
     keep_all = len(ia) * len(ib) <= mcfg.max_block_pairs
     sa = np.concatenate([[0], np.cumsum(len_a)[:-1]])
     sb = np.concatenate([[0], np.cumsum(len_b)[:-1]])
-    ids, blocs, certs, clauses, full = (info["ids"], info["blocs"], info["certs"], info["clauses"],
-                                        info["views"]["full"])
+    # Best clause pair of every competence pair, vectorised: per A-clause best
+    # B-clause inside each B competence, then the best A-clause.
+    best_b_val = np.maximum.reduceat(csims, sb, axis=1)  # (clauses A, n_b)
+    ids, blocs, certs, clauses = info["ids"], info["blocs"], info["certs"], info["clauses"]
+    terms = emb.terms
     rows = []
     for x, i in enumerate(ia):
+        sub_a = best_b_val[sa[x]:sa[x] + len_a[x]]  # (clauses of a, n_b)
+        best_ci = np.argmax(sub_a, axis=0)
         for y, j in enumerate(ib):
             if not keep_all and min(row_rank[x, y], col_rank[x, y]) > mcfg.top_k and relation[x, y] == "none":
                 continue
-            ci, cj, _ = best_clause_pair(csims, sa[x], len_a[x], sb[y], len_b[y])
+            ci = int(best_ci[y])
+            cj = int(np.argmax(csims[sa[x] + ci, sb[y]:sb[y] + len_b[y]]))
             phrase_a, phrase_b = clauses[i][ci], clauses[j][cj]
             p = {k: float(v[x, y]) for k, v in parts.items()}
             s = float(score[x, y])
             rel = str(relation[x, y])
+            dxy = str(direction[x, y])
             for src, tgt, rank, d, ph_s, ph_t in (
-                (i, j, int(row_rank[x, y]), str(direction[x, y]), phrase_a, phrase_b),
-                (j, i, int(col_rank[x, y]), _DIRECTION_FLIP[str(direction[x, y])], phrase_b, phrase_a),
+                (i, j, int(row_rank[x, y]), dxy, phrase_a, phrase_b),
+                (j, i, int(col_rank[x, y]), _DIRECTION_FLIP[dxy], phrase_b, phrase_a),
             ):
-                terms = emb.lexical.shared_terms(full[src], full[tgt])[:MAX_SHARED_TERMS]
+                keys_t = terms[tgt][1]
+                shared = [surf for key, surf in terms[src][0] if key in keys_t][:MAX_SHARED_TERMS]
                 rows.append({
                     "source": ids[src], "target": ids[tgt],
                     "source_cert": str(certs[src]), "target_cert": str(certs[tgt]),
@@ -209,8 +225,8 @@ def _pair_rows(info, emb: Embeddings, stats, config: Config, ia: np.ndarray, ib:
                     "score": s, "semantic": p["semantic"], "lexical": p["lexical"], "criteria": p["criteria"],
                     "rank": rank, "relation": rel, "direction": d, "model_relation": rel,
                     "status": "suggested", "reviewer": "", "decided_at": "", "note": "",
-                    "source_phrase": ph_s, "target_phrase": ph_t, "shared_terms": "; ".join(terms),
-                    "explanation": explanation_text(s, p, rank, rel, d, ph_s, ph_t, terms),
+                    "source_phrase": ph_s, "target_phrase": ph_t, "shared_terms": "; ".join(shared),
+                    "explanation": explanation_text(s, p, rank, rel, d, ph_s, ph_t, shared),
                 })
     return rows
 

@@ -108,6 +108,10 @@ class LexicalEmbedder:
             out.append((key, surface))
         return out
 
+    def terms(self, text: str) -> list[tuple[str, str]]:
+        """(normalised key, lowercase surface form) of each content word, in order."""
+        return self._terms(text)
+
     def tokens(self, text: str) -> list[str]:
         """The normalised content words of ``text`` in order (duplicates kept)."""
         return [k for k, _ in self._terms(text)]
