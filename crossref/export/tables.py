@@ -1,0 +1,90 @@
+"""The pairs table as CSV or JSON (schema "pairs", column names as in crossref.tables).
+
+Every export records the run's configuration (``Config.to_dict()``, database
+password masked), date and data versions:
+
+* JSON: one object ``{"metadata": {...}, "pairs": [records]}``;
+* CSV: a plain table (readable by any CSV reader) plus a sidecar
+  ``<file>.meta.json`` holding the same metadata. Text cells that a spreadsheet
+  could run as a formula get a leading ``'`` (see crossref.export.safe).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from crossref.errors import CrossrefError
+from crossref.export.labels import recorded_config, tool_version
+from crossref.export.safe import csv_safe_frame
+from crossref.io import atomic_write_text
+from crossref.tables import validate
+
+PAIR_FORMATS = ("csv", "json")
+
+
+def export_metadata(results: Any) -> dict[str, Any]:
+    """What every export records about the run."""
+    return {
+        "tool": "crossref",
+        "tool_version": tool_version(),
+        "created_at": results.created_at,
+        "certifications": list(results.corpus.ids),
+        "data_versions": dict(results.data_versions),
+        "config": recorded_config(results.config),
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    return value
+
+
+def pairs_csv(results: Any) -> str:
+    """The validated pairs table as CSV text, formula-protected."""
+    df = validate(results.pairs, "pairs")
+    return csv_safe_frame(df).to_csv(index=False, lineterminator="\n")
+
+
+def pairs_json(results: Any) -> str:
+    """The validated pairs table as a JSON document with the run's metadata."""
+    df = validate(results.pairs, "pairs")
+    records = [{k: _jsonable(v) for k, v in r.items()} for r in df.to_dict(orient="records")]
+    doc = {"metadata": export_metadata(results), "pairs": records}
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def metadata_path(path: str | Path) -> Path:
+    """The sidecar of a CSV export: ``pairs.csv`` -> ``pairs.csv.meta.json``."""
+    path = Path(path)
+    return path.with_name(path.name + ".meta.json")
+
+
+def write_pairs(path: str | Path, results: Any, fmt: str = "csv") -> Path:
+    """Write the pairs table as ``fmt`` ("csv" or "json") atomically; CSV also writes its sidecar."""
+    if fmt == "json":
+        return atomic_write_text(path, pairs_json(results))
+    if fmt == "csv":
+        text = pairs_csv(results)  # validated before anything is written
+        meta = json.dumps(export_metadata(results), ensure_ascii=False, indent=2) + "\n"
+        atomic_write_text(metadata_path(path), meta)
+        return atomic_write_text(path, text)
+    raise CrossrefError(f"format inconnu pour la table des paires : {fmt!r} (csv ou json)")
+
+
+def read_pairs_csv(path: str | Path) -> pd.DataFrame:
+    """Read back a CSV written by :func:`write_pairs` (formula protection undone, schema checked)."""
+    from crossref.export.safe import csv_unsafe
+
+    df = pd.read_csv(path, keep_default_na=False, dtype=str)
+    df = df.map(csv_unsafe)
+    for col in ("score", "semantic", "lexical", "criteria"):
+        df[col] = df[col].astype(float)
+    df["rank"] = df["rank"].astype(int)
+    return validate(df, "pairs")
