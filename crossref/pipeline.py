@@ -266,11 +266,18 @@ def data_versions(corpus: Corpus) -> dict[str, str]:
             .hexdigest()[:12] for c in corpus}
 
 
+_KEYED_SOURCES = ("pipeline.py", "matching.py", "clusters.py", "embed/lexical.py")
+
+
 def _results_key(config: Config, versions: dict[str, str]) -> str:
     import hashlib
     import json
+    from pathlib import Path
 
-    payload = {"format": RESULTS_FORMAT, "matching": config.to_dict()["matching"],
+    # The scoring and clustering code is part of the key: an upgrade never reuses stale results.
+    here = Path(__file__).resolve().parent
+    code = hashlib.sha256(b"".join((here / f).read_bytes() for f in _KEYED_SOURCES)).hexdigest()[:12]
+    payload = {"format": RESULTS_FORMAT, "code": code, "matching": config.to_dict()["matching"],
                "embedding": {k: v for k, v in config.to_dict()["embedding"].items() if k != "cache_dir"},
                "data": versions}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
