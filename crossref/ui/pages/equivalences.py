@@ -1,0 +1,206 @@
+"""Équivalences: filter the scored pairs, read one pair in full, accept / reject / amend it."""
+
+import pandas as pd
+import streamlit as st
+
+from crossref.errors import CrossrefError
+from crossref.ui import state
+from crossref.ui.components import (
+    DIRECTION_FR, RELATION_FR, RELATIONS, STATUS_FR, STATUSES, bloc_label, cert_label, comp_label,
+    escape, highlight_html, html_list, status_fr,
+)
+
+MAX_OPTIONS = 500  # pairs offered in the selector (the table shows them all)
+
+st.title("Équivalences")
+snap = state.load_or_stop()
+results = snap.results
+corpus = results.corpus
+pairs = results.pairs
+config = snap.config
+state.show_flash()
+
+# ---------------------------------------------------------------- filters
+with st.sidebar:
+    st.header("Filtres")
+    src_certs = st.multiselect("Certification source", corpus.ids, default=corpus.ids, key="eq_src_certs")
+    tgt_certs = st.multiselect("Certification cible", corpus.ids, default=corpus.ids, key="eq_tgt_certs")
+    bloc_options = [b.id for cert in corpus if cert.id in set(src_certs) | set(tgt_certs) for b in cert.blocs]
+    if "eq_blocs" in st.session_state:  # blocs of a certification no longer selected are dropped
+        st.session_state["eq_blocs"] = [b for b in st.session_state["eq_blocs"] if b in bloc_options]
+    blocs = st.multiselect("Blocs (source ou cible)", bloc_options, key="eq_blocs",
+                           placeholder="tous les blocs", format_func=lambda b: bloc_label(corpus, b, 50))
+    relations = st.multiselect("Relation (décidée ou proposée)", RELATIONS, default=["equivalent", "partial"],
+                               key="eq_relations", format_func=lambda r: RELATION_FR[r])
+    score_range = st.slider("Score", 0.0, 1.0, (0.0, 1.0), step=0.01, key="eq_score")
+    statuses = st.multiselect("Statut de revue", STATUSES, default=STATUSES, key="eq_statuses",
+                              format_func=lambda s: STATUS_FR[s])
+    search = st.text_input("Rechercher (identifiant, passage, terme)", key="eq_search").strip().lower()
+    one_way = st.checkbox("Une ligne par paire (sans l'orientation inverse)", value=True, key="eq_one_way")
+
+mask = (
+    pairs["source_cert"].isin(src_certs)
+    & pairs["target_cert"].isin(tgt_certs)
+    & (pairs["relation"].isin(relations) | pairs["model_relation"].isin(relations))
+    & pairs["score"].between(score_range[0], score_range[1])
+    & pairs["status"].isin(statuses)
+)
+if blocs:
+    mask &= pairs["source_bloc"].isin(blocs) | pairs["target_bloc"].isin(blocs)
+view = pairs[mask]
+if search:
+    hay = (view["source"] + " " + view["target"] + " " + view["explanation"]).str.lower()
+    view = view[hay.str.contains(search, regex=False)]
+view = view.sort_values(["score", "source", "target"], ascending=[False, True, True], kind="stable")
+if one_way:
+    lo = view["source"].where(view["source"] < view["target"], view["target"])
+    hi = view["target"].where(view["source"] < view["target"], view["source"])
+    view = view[~(lo + "|" + hi).duplicated()]
+view = view.reset_index(drop=True)
+
+counts = state.pair_counts(pairs)
+st.caption(f"{len(view)} paire(s) affichée(s) · {counts['pending']} proposée(s) à revoir, "
+           f"{counts['validated']} validée(s), {counts['rejected']} rejetée(s) au total.")
+
+if view.empty:
+    st.info("Aucune paire ne correspond aux filtres.")
+    st.stop()
+
+table = pd.DataFrame({
+    "Source": view["source"],
+    "Intitulé source": [comp_label(corpus, s).split(" — ", 1)[-1] for s in view["source"]],
+    "Cible": view["target"],
+    "Intitulé cible": [comp_label(corpus, t).split(" — ", 1)[-1] for t in view["target"]],
+    "Score": view["score"].astype(float),
+    "Relation": view["relation"].map(RELATION_FR),
+    "Modèle": view["model_relation"].map(RELATION_FR),
+    "Statut": view["status"].map(STATUS_FR),
+    "Portée": view["direction"].map(DIRECTION_FR),
+})
+selection = st.dataframe(
+    table, hide_index=True, width="stretch", height=320, key="eq_table",
+    on_select="rerun", selection_mode="single-row",
+    column_config={"Score": st.column_config.ProgressColumn(format="%.2f", min_value=0, max_value=1)},
+)
+
+# ---------------------------------------------------------------- one pair
+options = [f"{s}|{t}" for s, t in zip(view["source"].head(MAX_OPTIONS), view["target"].head(MAX_OPTIONS))]
+rows_sel = []
+try:
+    rows_sel = list(selection.selection.rows)
+except AttributeError:
+    rows_sel = []
+if rows_sel:
+    picked = f"{view.at[rows_sel[0], 'source']}|{view.at[rows_sel[0], 'target']}"
+    if st.session_state.get("eq_last_row") != picked:  # a new click in the table drives the selector
+        st.session_state["eq_last_row"] = picked
+        if picked not in options:
+            options.insert(0, picked)
+        st.session_state["eq_pair"] = picked
+if st.session_state.get("eq_pair") not in options:
+    st.session_state["eq_pair"] = options[0]
+
+
+def _pair_label(key: str) -> str:
+    s, t = key.split("|")
+    r = view[(view["source"] == s) & (view["target"] == t)]
+    extra = f" ({r['score'].iloc[0]:.2f}, {RELATION_FR[r['relation'].iloc[0]]})" if len(r) else ""
+    return f"{s} → {t}{extra}"
+
+
+chosen = st.selectbox("Paire à examiner (ou cliquez une ligne du tableau)", options, key="eq_pair",
+                      format_func=_pair_label)
+source, target = chosen.split("|")
+row = pairs[(pairs["source"] == source) & (pairs["target"] == target)].iloc[0]
+
+st.divider()
+st.subheader(f"{source} ↔ {target}")
+BADGE = {"equivalent": "green", "partial": "orange", "none": "gray"}
+with st.container(horizontal=True):
+    st.badge(f"Relation {RELATION_FR[row['relation']]}", color=BADGE[row["relation"]])
+    if row["model_relation"] != row["relation"]:
+        st.badge(f"proposée par le modèle : {RELATION_FR[row['model_relation']]}", color="gray")
+    st.badge(status_fr(row["status"], row["reviewer"], row["decided_at"]).capitalize(),
+             color={"validated": "blue", "rejected": "red"}.get(row["status"], "gray"))
+    st.badge(f"Portée : {DIRECTION_FR.get(row['direction'], row['direction'])}", color="violet")
+m = st.columns(5)
+m[0].metric("Score", f"{row['score']:.2f}", help="Score final calibré (0 à 1)")
+m[1].metric("Sémantique", f"{row['semantic']:.2f}", help="Similarité des énoncés (modèle de phrases)")
+m[2].metric("Lexical", f"{row['lexical']:.2f}", help="Vocabulaire commun (énoncés et critères propres)")
+m[3].metric("Critères", f"{row['criteria']:.2f}", help="Vocabulaire commun des critères d'évaluation")
+m[4].metric("Rang", int(row["rank"]), help="Rang de la cible parmi les candidats de la source dans sa certification")
+st.caption(f"Statut : {status_fr(row['status'], row['reviewer'], row['decided_at'])}"
+           + (f" — note : {row['note']}" if row["note"] else ""))
+
+
+def _side(column, comp_id: str, phrase: str, title: str) -> None:
+    comp = corpus.competence(comp_id)
+    cert = corpus.certification_of(comp_id)
+    body, found = highlight_html(comp.statement, [phrase])
+    parts = [
+        f"<div style='font-size:0.85em;color:#555'>{escape(title)} · {escape(cert_label(corpus, cert.id))}<br>"
+        f"{escape(bloc_label(corpus, comp.bloc_id))}</div>",
+        f"<p style='margin:0.4em 0'><b>{escape(comp.code)} — {escape(comp.title)}</b></p>",
+        f"<p style='line-height:1.5'>{body}</p>",
+    ]
+    if not found and phrase:
+        parts.append(f"<p style='font-size:0.85em'>Passage aligné : <mark>{escape(phrase)}</mark></p>")
+    criteria = [cr.text for cr in cert.criteria_for(comp)]
+    parts.append("<p style='margin:0.6em 0 0.2em 0'><b>Critères d'évaluation</b></p>")
+    parts.append(html_list(criteria) or "<p><i>aucun critère</i></p>")
+    modalities = [m.title or m.text for m in cert.modalities_for(comp)]
+    if modalities:
+        parts.append("<p style='margin:0.6em 0 0.2em 0'><b>Modalités d'évaluation</b></p>")
+        parts.append(html_list(modalities))
+    with column.container(border=True):
+        st.html("".join(parts))
+
+
+left, right = st.columns(2)
+_side(left, source, row["source_phrase"], "Source")
+_side(right, target, row["target_phrase"], "Cible")
+
+st.markdown("**Explication**")
+st.info(row["explanation"])
+if row["shared_terms"]:
+    st.caption(f"Termes communs : {row['shared_terms']}")
+
+hist = state.pair_history(config, source, target)
+with st.expander(f"Historique des décisions ({len(hist)})"):
+    if hist.empty:
+        st.write("Aucune décision sur cette paire.")
+    else:
+        st.dataframe(hist, hide_index=True, width="stretch")
+
+# ---------------------------------------------------------------- decision
+st.subheader("Décision")
+if st.session_state.pop("_eq_clear_note", False):
+    st.session_state["eq_note"] = ""
+with st.form("eq_decision", clear_on_submit=False):
+    f1, f2 = st.columns(2)
+    reviewer = f1.text_input("Évaluateur", key="eq_reviewer", placeholder="Nom de la personne qui décide")
+    amend_to = f2.selectbox("Relation (pour « Modifier »)", RELATIONS, key=f"eq_amend_{source}_{target}",
+                            index=RELATIONS.index(row["relation"]), format_func=lambda r: RELATION_FR[r])
+    note = st.text_area("Note", key="eq_note", placeholder="Justification, source consultée…", height=80)
+    b1, b2, b3 = st.columns(3)
+    accept = b1.form_submit_button("Accepter", type="primary", key="eq_accept", width="stretch",
+                                   help="Valider la relation proposée par le modèle")
+    reject = b2.form_submit_button("Rejeter", key="eq_reject", width="stretch",
+                                   help="Aucune relation : la paire ne sera plus proposée")
+    amend = b3.form_submit_button("Modifier", key="eq_amend", width="stretch",
+                                  help="Enregistrer la relation choisie ci-dessus")
+
+action = "accept" if accept else "reject" if reject else "amend" if amend else None
+if action:
+    try:
+        d = state.decide(config, action, source, target, reviewer, note,
+                         relation=amend_to if action == "amend" else None,
+                         model_relation=str(row["model_relation"]))
+    except CrossrefError as exc:
+        st.error(f"Décision non enregistrée : {exc}")
+    else:
+        verb = {"accept": "acceptée", "reject": "rejetée", "amend": "modifiée"}[action]
+        state.flash(f"Paire {d['source']} / {d['target']} {verb} (relation : {RELATION_FR[d['relation']]}) "
+                    f"par {d['reviewer']} — décision n° {d['id']}.")
+        st.session_state["_eq_clear_note"] = True
+        st.rerun()

@@ -1,0 +1,558 @@
+"""What every page shares: the configuration, the cached results, imported référentiels, decisions.
+
+Caching (one Streamlit server, many sessions):
+
+* the model's results (``pipeline.run(..., decisions=False)``: corpus, scored
+  pairs, clusters, the free-text scorer with its loaded models) are a
+  ``st.cache_resource`` keyed on the configuration and the imported files;
+  ``pipeline.run`` itself keeps them on disk, so a restarted server is warm too;
+* the reviewed results re-apply the decision store to those model pairs
+  (``pipeline.apply_reviewed``), keyed on a version read from the store, so a
+  decision taken here, in another session or with the CLI shows at the next
+  rerun without recomputing anything;
+* derived tables (matrices, summaries, export bytes) are ``st.cache_data`` keyed
+  on :attr:`Snapshot.key`.
+
+The configuration comes from the file named by ``$CROSSREF_CONFIG`` (TOML or
+JSON), else the defaults (bundled models, ``data/``, SQLite decision store).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+import streamlit as st
+
+from crossref.config import Config
+from crossref.errors import CrossrefError, InputError
+
+ENV_CONFIG = "CROSSREF_CONFIG"
+IMPORTED_DIR = "imported"
+# What the import page accepts: the crossref template (CSV / Excel) and France Compétences XML.
+UPLOAD_SUFFIXES = (".csv", ".xlsx", ".xml")
+MAX_FILENAME = 80
+
+
+# ---------------------------------------------------------------- configuration
+def config_path() -> Path | None:
+    value = os.environ.get(ENV_CONFIG, "").strip()
+    return Path(value) if value else None
+
+
+def get_config() -> Config:
+    """The run's Config: the file named by $CROSSREF_CONFIG, else the defaults (raises ConfigError)."""
+    return Config.load(config_path())
+
+
+def config_json(config: Config) -> str:
+    return json.dumps(config.to_dict(), sort_keys=True, ensure_ascii=False)
+
+
+def data_dir(config: Config) -> Path:
+    return Path(config.data_dir)
+
+
+# ---------------------------------------------------------------- imported référentiels
+def imported_dir(config: Config) -> Path:
+    return data_dir(config) / IMPORTED_DIR
+
+
+def imported_files(config: Config) -> list[Path]:
+    """The référentiels added through the import page, by name."""
+    folder = imported_dir(config)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in UPLOAD_SUFFIXES)
+
+
+def files_signature(files: list[Path]) -> tuple[tuple[str, int, int], ...]:
+    out = []
+    for p in files:
+        st_ = p.stat()
+        out.append((p.name, st_.st_size, st_.st_mtime_ns))
+    return tuple(out)
+
+
+def sanitize_filename(name: str) -> str:
+    """A safe base name for an uploaded file: no folder, no hidden file, ASCII letters, digits, ``._-``.
+
+    Raises InputError when the suffix is not one the import page accepts.
+    """
+    base = re.split(r"[\\/]", str(name))[-1]
+    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    suffix = "." + suffix.lower() if suffix else ""
+    if suffix not in UPLOAD_SUFFIXES:
+        raise InputError(name or "(sans nom)",
+                         f"extension non acceptée (attendu : {', '.join(UPLOAD_SUFFIXES)})")
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("._-") or "referentiel"
+    return stem[: MAX_FILENAME - len(suffix)] + suffix
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _relabel(exc: InputError, staged: Path, name: str) -> InputError:
+    """The same error, naming the uploaded file instead of its staging copy."""
+    path = name if Path(exc.path) == staged else exc.path
+    return InputError(path, exc.detail.replace(str(staged), name), line=exc.line, row=exc.row, column=exc.column)
+
+
+@dataclass
+class Upload:
+    """A validated upload waiting to be added: nothing of it is on disk yet."""
+
+    original_name: str
+    filename: str
+    data: bytes
+    certifications: list  # list[crossref.model.Certification]
+
+
+def validate_upload(config: Config, name: str, data: bytes) -> Upload:
+    """Parse an uploaded référentiel and check it joins the corpus; raises InputError (naming ``name``).
+
+    The bytes are parsed from a private staging folder inside the data folder
+    that is removed before returning, whatever happens: nothing is kept on error
+    (nor on success: :func:`save_upload` writes the file).
+    """
+    from crossref.parsing import MAX_INPUT_BYTES, load_file
+    from crossref.referentiels import load_corpus
+
+    display = Path(re.split(r"[\\/]", str(name))[-1] or "fichier").name
+    filename = sanitize_filename(display)
+    if not data:
+        raise InputError(display, "fichier vide")
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(display, f"fichier trop volumineux ({len(data) / 1e6:.1f} Mo, "
+                                  f"maximum {MAX_INPUT_BYTES / 1e6:.0f} Mo)")
+    root = data_dir(config)
+    if not root.is_dir():
+        raise CrossrefError(f"dossier de données introuvable : {root}")
+    staging = Path(tempfile.mkdtemp(prefix=".upload-", dir=root))
+    staged = staging / filename
+    try:
+        staged.write_bytes(data)
+        try:
+            certs = load_file(staged)
+            if not certs:
+                raise InputError(staged, "aucune certification trouvée")
+            # Joins the corpus? (an id already loaded, built-in or imported, is refused)
+            load_corpus(config.data_dir, [*imported_files(config), staged])
+        except InputError as exc:
+            raise _relabel(exc, staged, display) from None
+        except CrossrefError as exc:
+            raise CrossrefError(str(exc).replace(str(staged), display)) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    if (imported_dir(config) / filename).exists():
+        raise InputError(display, f"un référentiel importé porte déjà le nom {filename} : supprimez-le d'abord")
+    return Upload(display, filename, data, certs)
+
+
+def save_upload(config: Config, upload: Upload) -> Path:
+    """Write a validated upload into <data_dir>/imported/ (atomically; never elsewhere)."""
+    from crossref.io import atomic_write_bytes
+
+    folder = imported_dir(config)
+    target = folder / sanitize_filename(upload.filename)
+    if not _inside(target, folder) or target.parent.resolve() != folder.resolve():
+        raise CrossrefError(f"nom de fichier refusé : {upload.filename!r}")
+    if target.exists():
+        raise InputError(upload.original_name, f"un référentiel importé porte déjà le nom {target.name}")
+    return atomic_write_bytes(target, upload.data)
+
+
+def remove_imported(config: Config, filename: str) -> None:
+    folder = imported_dir(config)
+    target = folder / Path(filename).name
+    if not _inside(target, folder) or not target.is_file():
+        raise CrossrefError(f"référentiel importé introuvable : {filename}")
+    target.unlink()
+
+
+def imported_summary(config: Config) -> pd.DataFrame:
+    """One row per imported file: name, certifications found, size, date (a broken file is reported)."""
+    from datetime import datetime
+
+    from crossref.parsing import load_file
+
+    rows = []
+    for p in imported_files(config):
+        try:
+            certs = ", ".join(c.id for c in load_file(p))
+            problem = ""
+        except CrossrefError as exc:
+            certs, problem = "", str(exc)
+        stat = p.stat()
+        rows.append({"Fichier": p.name, "Certifications": certs, "Taille (ko)": round(stat.st_size / 1024, 1),
+                     "Ajouté le": datetime.fromtimestamp(stat.st_mtime).strftime("%d/%m/%Y %H:%M"),
+                     "Problème": problem})
+    return pd.DataFrame(rows, columns=["Fichier", "Certifications", "Taille (ko)", "Ajouté le", "Problème"])
+
+
+# ---------------------------------------------------------------- decisions
+def decisions_version(config: Config) -> tuple[int, int]:
+    """(decided pairs, last decision id): changes with every decision, whoever takes it."""
+    from crossref.review import DecisionStore
+
+    store = DecisionStore(config.db_url)
+    try:
+        cur = store.current()
+    finally:
+        store.close()
+    return (len(cur), int(cur["id"].max()) if len(cur) else 0)
+
+
+def decide(config: Config, action: str, source: str, target: str, reviewer: str, note: str = "",
+           relation: str | None = None, model_relation: str | None = None) -> dict:
+    """Record accept / reject / amend in the decision store (raises CrossrefError with a French message)."""
+    from crossref.review import DecisionStore
+
+    store = DecisionStore(config.db_url)
+    try:
+        if action == "accept":
+            return store.accept(source, target, reviewer, note, model_relation=model_relation)
+        if action == "reject":
+            return store.reject(source, target, reviewer, note, model_relation=model_relation)
+        if action == "amend":
+            return store.amend(source, target, relation or "", reviewer, note, model_relation=model_relation)
+        raise ValueError(f"unknown action {action!r}")
+    finally:
+        store.close()
+
+
+def pair_history(config: Config, source: str, target: str) -> pd.DataFrame:
+    from crossref.review import DecisionStore
+
+    store = DecisionStore(config.db_url)
+    try:
+        return store.history(source, target)
+    finally:
+        store.close()
+
+
+# ---------------------------------------------------------------- results
+@dataclass(frozen=True)
+class Snapshot:
+    """What a page renders from: the reviewed results and a key naming them (for st.cache_data)."""
+
+    config: Config
+    results: Any  # crossref.pipeline.Results
+    key: str
+    imported: tuple[Path, ...]
+    decided: int
+
+
+_computed: set[str] = set()  # model keys computed in this process (to show progress only when needed)
+
+
+def model_config_json(config: Config) -> str:
+    """The configuration the model's results depend on (the decision store is applied afterwards)."""
+    data = config.to_dict()
+    data.pop("database_url", None)
+    return json.dumps(data, sort_keys=True, ensure_ascii=False)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _model_results(model_json: str, extra: tuple[str, ...], signature: tuple) -> Any:
+    from crossref import pipeline
+
+    config = Config.from_dict(json.loads(model_json))
+    return pipeline.run(config, list(extra), decisions=False)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _reviewed_results(cfg_json: str, model_json: str, extra: tuple[str, ...], signature: tuple,
+                      version: tuple) -> Any:
+    from crossref import pipeline
+
+    model = _model_results(model_json, extra, signature)
+    config = Config.from_dict(json.loads(cfg_json))
+    return dataclasses.replace(model, config=config, pairs=pipeline.apply_reviewed(model.pairs, config))
+
+
+def snapshot(config: Config | None = None) -> Snapshot:
+    """The reviewed results for the current configuration and imported files (cached)."""
+    config = config or get_config()
+    files = imported_files(config)
+    signature = files_signature(files)
+    cfg, model_json = config_json(config), model_config_json(config)
+    extra = tuple(str(p) for p in files)
+    version = decisions_version(config)
+    model_key = hashlib.sha256(repr((model_json, signature)).encode()).hexdigest()[:16]
+    if model_key not in _computed:
+        with st.spinner("Calcul des correspondances entre référentiels (première exécution : "
+                        "chargement des modèles et des textes, jusqu'à une minute)…", show_time=True):
+            _model_results(model_json, extra, signature)
+        _computed.add(model_key)
+    results = _reviewed_results(cfg, model_json, extra, signature, version)
+    key = hashlib.sha256(repr((cfg, signature, version)).encode()).hexdigest()[:16]
+    return Snapshot(config, results, key, tuple(files), version[0])
+
+
+def load_or_stop() -> Snapshot:
+    """:func:`snapshot`, or a French error on the page and ``st.stop()``."""
+    try:
+        snap = snapshot()
+    except CrossrefError as exc:
+        st.error(f"Impossible de charger les données : {exc}")
+        if isinstance(exc, InputError) and IMPORTED_DIR in str(getattr(exc, "path", "")):
+            st.info("Ce fichier vient de la page « Importer un référentiel » : vous pouvez l'y retirer.")
+        st.stop()
+    sidebar(snap)
+    return snap
+
+
+def sidebar(snap: Snapshot) -> None:
+    from crossref.export.labels import french_date
+
+    corpus = snap.results.corpus
+    with st.sidebar:
+        st.caption(
+            f"{len(corpus)} certifications · {sum(len(c.competences) for c in corpus)} compétences · "
+            f"{snap.decided} paire(s) revue(s)  \n"
+            f"Résultats calculés le {french_date(snap.results.created_at) or '—'}"
+            + (f"  \nConfiguration : `{config_path().name}`" if config_path() else "")
+        )
+
+
+# ---------------------------------------------------------------- derived tables (cached on the key)
+@st.cache_data(show_spinner=False, max_entries=16)
+def certification_matrix(_snap: Snapshot, key: str) -> pd.DataFrame:
+    from crossref.coverage import certification_matrix as cm
+
+    r = _snap.results
+    return cm(r.pairs, r.corpus, r.config.passerelles)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def bloc_matrix(_snap: Snapshot, key: str, source: str, target: str) -> pd.DataFrame:
+    from crossref.coverage import bloc_matrix as bm
+
+    r = _snap.results
+    return bm(r.pairs, r.corpus, source, target, r.config.passerelles)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def overlap_summary(_snap: Snapshot, key: str) -> pd.DataFrame:
+    """One row per pair of certifications: proposed / reviewed pairs and the coverage both ways."""
+    r = _snap.results
+    pairs = r.pairs
+    matrix = certification_matrix(_snap, key)
+    ids = r.corpus.ids
+    rows = []
+    for i, a in enumerate(ids):
+        for b in ids[i + 1:]:
+            sub = pairs[(pairs["source_cert"] == a) & (pairs["target_cert"] == b)]
+            rows.append({
+                "Certification A": a,
+                "Certification B": b,
+                "Équivalentes": int((sub["relation"] == "equivalent").sum()),
+                "Partielles": int((sub["relation"] == "partial").sum()),
+                "Validées": int((sub["status"] == "validated").sum()),
+                "Rejetées": int((sub["status"] == "rejected").sum()),
+                "Couverture de B par A": float(matrix.loc[a, b]),
+                "Couverture de A par B": float(matrix.loc[b, a]),
+            })
+    return pd.DataFrame(rows)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def graph_figure(_snap: Snapshot, key: str, relations: tuple[str, ...], min_score: float,
+                 show_blocs: bool) -> tuple[Any, int]:
+    """The plotly network (crossref.graph) and its number of equivalence edges."""
+    from crossref.graph import build_graph, graph_figure as figure
+
+    g = build_graph(_snap.results, min_score=min_score, relations=relations)
+    edges = sum(1 for _, _, d in g.edges(data=True) if d.get("kind") == "equivalence")
+    return figure(g, relations=relations, min_score=min_score, show_blocs=show_blocs), edges
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cluster_summary(_snap: Snapshot, key: str) -> pd.DataFrame:
+    from crossref.clusters import cluster_summary as summary
+
+    return summary(_snap.results.clusters)
+
+
+def pair_counts(pairs: pd.DataFrame) -> dict[str, int]:
+    """Counts over one orientation of each pair (the table holds both)."""
+    one = pairs[pairs["source"] < pairs["target"]]
+    return {
+        "equivalent": int((one["relation"] == "equivalent").sum()),
+        "partial": int((one["relation"] == "partial").sum()),
+        "validated": int((one["status"] == "validated").sum()),
+        "rejected": int((one["status"] == "rejected").sum()),
+        "pending": int(((one["status"] == "suggested") & one["relation"].isin(["equivalent", "partial"])).sum()),
+    }
+
+
+# ---------------------------------------------------------------- export bytes
+_bytes_cache: dict[tuple[str, str], bytes] = {}
+_BYTES_CACHE_MAX = 12
+
+
+def _cached_bytes(kind: str, key: str, make: Callable[[], bytes]) -> bytes:
+    k = (kind, key)
+    if k not in _bytes_cache:
+        if len(_bytes_cache) >= _BYTES_CACHE_MAX:
+            _bytes_cache.pop(next(iter(_bytes_cache)))
+        _bytes_cache[k] = make()
+    return _bytes_cache[k]
+
+
+def workbook_bytes(snap: Snapshot) -> bytes:
+    """The Excel workbook of the run (crossref.export.xlsx), in memory."""
+    def make() -> bytes:
+        from crossref.export.xlsx import build_workbook
+        from crossref.tables import validate
+
+        validate(snap.results.pairs, "pairs")
+        buf = io.BytesIO()
+        build_workbook(snap.results).save(buf)
+        return buf.getvalue()
+
+    return _cached_bytes("xlsx", snap.key, make)
+
+
+def pairs_csv_bytes(snap: Snapshot) -> bytes:
+    from crossref.export.tables import pairs_csv
+
+    return _cached_bytes("csv", snap.key, lambda: pairs_csv(snap.results).encode("utf-8"))
+
+
+def pairs_json_bytes(snap: Snapshot) -> bytes:
+    from crossref.export.tables import pairs_json
+
+    return _cached_bytes("json", snap.key, lambda: pairs_json(snap.results).encode("utf-8"))
+
+
+def metadata_json_bytes(snap: Snapshot) -> bytes:
+    from crossref.export.tables import export_metadata
+
+    return (json.dumps(export_metadata(snap.results), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def sssom_bytes(snap: Snapshot) -> bytes:
+    from crossref.export.sssom import render_sssom
+
+    return _cached_bytes("sssom", snap.key, lambda: render_sssom(snap.results).encode("utf-8"))
+
+
+def graphml_bytes(snap: Snapshot) -> bytes:
+    """The equivalence graph as GraphML (crossref.graph), written in a staging file then read back."""
+    def make() -> bytes:
+        from crossref.graph import build_graph, write_graphml
+
+        graph = build_graph(snap.results)
+        with tempfile.TemporaryDirectory(prefix="crossref-graphml-") as tmp:
+            path = Path(tmp) / "graphe.graphml"
+            written = write_graphml(graph, path)
+            return Path(written or path).read_bytes()
+
+    return _cached_bytes("graphml", snap.key, make)
+
+
+def table_workbook_bytes(sheets: dict[str, pd.DataFrame], schemas: dict[str, str] | None = None) -> bytes:
+    """A small workbook of the given tables (one sheet each), no cell ever a formula.
+
+    A sheet whose table has a registered schema (``schemas[name]``) is laid out
+    by crossref.export.xlsx.write_table (validated); the others cell by cell
+    through crossref.export.safe.write_cell.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    from crossref.export.safe import write_cell
+    from crossref.export.xlsx import write_table
+
+    schemas = schemas or {}
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, df in sheets.items():
+        ws = wb.create_sheet(name[:31])
+        if name in schemas:
+            write_table(ws, df, schemas[name])
+            continue
+        for j, col in enumerate(df.columns, start=1):
+            write_cell(ws, 1, j, str(col)).font = Font(bold=True)
+            ws.column_dimensions[ws.cell(row=1, column=j).column_letter].width = min(
+                60, max(10, len(str(col)) + 2, *(len(str(v)) + 2 for v in df[col].head(200))))
+        for i, record in enumerate(df.itertuples(index=False, name=None), start=2):
+            for j, value in enumerate(record, start=1):
+                write_cell(ws, i, j, value).alignment = Alignment(vertical="top", wrap_text=True)
+        ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def passerelle_competences(result: dict, corpus: Any) -> pd.DataFrame:
+    """Per target competence of a passerelle / VAE dict: bloc, title, state and best match."""
+    from crossref.export.labels import RELATION_FR
+
+    vae_mode = result["from"] == "VAE"
+    target = corpus.certification(result["to"])
+    best: dict[str, dict] = {}
+    for b in result["blocs"]:
+        for m in b["matched"]:
+            best.setdefault(m["target"], m)
+    rows = []
+    for b in result["blocs"]:
+        partial, missing = set(b.get("partial", [])), set(b["missing"])
+        for comp in target.competences_of(b["bloc"]):
+            m = best.get(comp.id)
+            rows.append({
+                "Bloc": b["bloc"],
+                "Compétence": comp.id,
+                "Intitulé": comp.title,
+                "État": "partiellement couverte" if comp.id in partial else
+                        "à justifier" if comp.id in missing else "couverte",
+                "Correspondance": (m.get("sentence", "") if vae_mode else m.get("source", "")) if m else "",
+                "Score": float(m["score"]) if m else None,
+                "Relation": RELATION_FR.get(m["relation"], m["relation"]) if m else "",
+            })
+    return pd.DataFrame(rows, columns=["Bloc", "Compétence", "Intitulé", "État", "Correspondance", "Score",
+                                       "Relation"])
+
+
+def passerelle_workbook_bytes(result: dict, corpus: Any) -> bytes:
+    """A passerelle or VAE result as an Excel workbook: blocs (schema "passerelle"), competences, sentences."""
+    from crossref.passerelles import passerelle_table
+
+    sheets = {"Blocs": passerelle_table(result), "Compétences": passerelle_competences(result, corpus)}
+    if result["from"] == "VAE":
+        sheets["Phrases"] = pd.DataFrame({"N°": range(1, len(result["sentences"]) + 1),
+                                          "Phrase": result["sentences"]})
+    return table_workbook_bytes(sheets, schemas={"Blocs": "passerelle"})
+
+
+# ---------------------------------------------------------------- flash messages
+def flash(message: str, kind: str = "success") -> None:
+    """A message shown once, at the next run of the page (survives st.rerun())."""
+    st.session_state.setdefault("_flash", []).append((kind, message))
+
+
+def show_flash() -> None:
+    for kind, message in st.session_state.pop("_flash", []):
+        getattr(st, kind)(message)
