@@ -87,7 +87,7 @@ def _load_command_modules() -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     _load_command_modules()
-    parser = argparse.ArgumentParser(prog="crossref", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="crossref", description="crossref : comparer des certifications professionnelles (RNCP, RS) compétence par compétence")
     parser.add_argument("--config", help="configuration file (.toml or .json)")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(

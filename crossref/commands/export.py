@@ -12,7 +12,7 @@ from crossref.export import FORMATS  # light: the writers are imported when used
 
 @command(
     "export",
-    "write the results: Excel workbook (.xlsx), pairs CSV/JSON, SSSOM TSV (.sssom.tsv) or GraphML",
+    "écrit les résultats : classeur Excel (.xlsx), paires CSV/JSON, SSSOM TSV (.sssom.tsv) ou GraphML",
     arg("--out", required=True, metavar="FILE",
         help="file to write (.xlsx, .csv, .json, .tsv/.sssom.tsv, .graphml); replaced atomically"),
     arg("--format", choices=FORMATS, default=None,

@@ -8,8 +8,8 @@ from crossref.cli import FORMAT_CSV_JSON, OUT, _out, arg, command
 from crossref.config import Config
 
 
-@command("pairs", "score every ordered pair of competences of different certifications", FORMAT_CSV_JSON, OUT,
-         arg("--all-columns", action="store_true", help="every column of the pairs table, not only the main five"))
+@command("pairs", "score de chaque paire ordonnée de compétences de certifications différentes", FORMAT_CSV_JSON, OUT,
+         arg("--all-columns", action="store_true", help="toutes les colonnes de la table des paires, pas seulement les cinq principales"))
 def _pairs(args: argparse.Namespace, config: Config) -> int:
     from crossref.pipeline import run
     from crossref.tables import pairs_summary_table, render_table
@@ -22,8 +22,8 @@ def _pairs(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-@command("evaluate", "measure the matcher against a reference alignment",
-         arg("--gold", required=True, help="CSV with columns source,target,relation"),
+@command("evaluate", "mesure l'appariement contre un alignement de référence",
+         arg("--gold", required=True, help="CSV avec les colonnes source,target,relation"),
          arg("--format", choices=["text", "json"], default="text"))
 def _evaluate(args: argparse.Namespace, config: Config) -> int:
     from crossref.calibration import evaluate_pairs

@@ -72,7 +72,7 @@ def _render(result: dict, fmt: str) -> str:
 
 
 @command(
-    "passerelle", "what a holder of a certification (or of some of its blocs) has of another, bloc by bloc",
+    "passerelle", "ce que le titulaire d'une certification (ou de certains de ses blocs) détient d'une autre, bloc par bloc",
     arg("--from", dest="source", required=True, metavar="CERT", help="certification held"),
     arg("--to", dest="target", required=True, metavar="CERT", help="certification sought"),
     arg("--blocs", metavar="A:B1,A:B2", help="only these blocs of the source are held (not for an RS)"),
@@ -89,7 +89,7 @@ def _passerelle(args: argparse.Namespace, config: Config) -> int:
 
 
 @command(
-    "vae", "competences of a certification evidenced by a free-text description of experience",
+    "vae", "compétences d'une certification attestées par une description libre de l'expérience (VAE)",
     arg("--to", dest="target", required=True, metavar="CERT", help="certification sought"),
     arg("--text", required=True, metavar="FILE", help="UTF-8 text file describing the experience ('-': stdin)"),
     FORMAT_JSON_TABLE, OUT,

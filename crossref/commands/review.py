@@ -24,7 +24,7 @@ def _default_reviewer() -> str:
 
 
 @command(
-    "review", "list, accept, reject or amend reviewed pairs of competences",
+    "review", "liste, accepte, rejette ou modifie les décisions de revue sur les paires de compétences",
     arg("action", choices=["list", "accept", "reject", "amend"]),
     arg("ids", nargs="*", metavar="ID", help="SOURCE TARGET competence ids (accept, reject, amend)"),
     arg("--relation", choices=RELATIONS, help="relation set by amend"),
