@@ -97,16 +97,29 @@ def dot_block(a, b) -> np.ndarray:
 
 
 def combine(sims: dict[str, np.ndarray], weights: dict[str, float],
-            stats: dict[str, ChannelStats]) -> np.ndarray:
-    """Weighted mean of standardised channel similarities."""
+            stats: dict[str, ChannelStats], masks: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Weighted mean of standardised channel similarities.
+
+    ``masks[c]`` (optional, boolean like the block) says where channel c has
+    text on both sides; elsewhere it is left out and the other channels'
+    weights are renormalised, so a competence without own critères is neither
+    rewarded nor penalised by the critères channel.
+    """
     total = sum(weights[c] for c in sims)
     if total <= 0:
         raise ValueError("channel weights must sum to a positive number")
-    out = None
+    masks = masks or {}
+    num = den = None
     for c, s in sims.items():
-        part = stats[c].z(s) * (weights[c] / total)
-        out = part if out is None else out + part
-    return out
+        w = np.full(s.shape, weights[c], dtype=np.float64)
+        if c in masks:
+            w = w * masks[c]
+        part = stats[c].z(s) * w
+        num = part if num is None else num + part
+        den = w if den is None else den + w
+    if np.any(den <= 0):
+        raise ValueError("no channel with text on both sides for some pair")
+    return num / den
 
 
 def hubness_correct(z: np.ndarray, k: int, strength: float) -> np.ndarray:
@@ -224,9 +237,10 @@ class BlockScores:
 
 
 def score_block(sims: dict[str, np.ndarray], weights: dict[str, float], stats: dict[str, ChannelStats],
-                cfg: MatchingConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                cfg: MatchingConfig, masks: dict[str, np.ndarray] | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Calibrated score and ranks of a block from its channel similarities."""
-    h = hubness_correct(combine(sims, weights, stats), cfg.hubness_k, cfg.hubness)
+    h = hubness_correct(combine(sims, weights, stats, masks), cfg.hubness_k, cfg.hubness)
     score = calibrate(h, cfg.calibration_center, cfg.calibration_scale).astype(np.float64)
     row, col = block_ranks(score)
     return score, row, col

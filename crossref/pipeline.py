@@ -102,6 +102,8 @@ class Embeddings:
                 emb.fit([t for t in corpus_texts if t.strip()])
             self.embedders[b] = emb
         self.vectors: dict[str, np.ndarray] = {}
+        # Which competences have text in a channel's view (own critères may be absent).
+        self.present: dict[str, np.ndarray] = {}
         for channel in self.channels:
             backend, view = parse_channel(channel)
             if view not in info["views"]:
@@ -109,7 +111,12 @@ class Embeddings:
 
                 raise ConfigError(f"matching.channels: unknown view {view!r} in {channel!r} "
                                   f"(text, full, core, criteria)")
-            self.vectors[channel] = self.embed(backend, info["views"][view])
+            texts = info["views"][view]
+            present = np.array([bool(t.strip()) for t in texts])
+            x = self.embed(backend, texts)
+            # An empty text is no evidence: a zero vector, never "identical" to another empty one.
+            self.vectors[channel] = np.where(present[:, None], x, 0).astype(np.float32)
+            self.present[channel] = present
         self.clause_vectors = self.embed(config.matching.clause_backend, all_clauses)
         self.clause_lengths = np.array([len(cl) for cl in info["clauses"]], dtype=np.int64)
         self.lexical = self.embedders.get("lexical")
@@ -153,11 +160,30 @@ MAX_SHARED_TERMS = 8
 STATS_SAMPLE = 200_000
 
 
-def channel_statistics(emb: Embeddings, certs: np.ndarray) -> dict[str, Any]:
-    from crossref.matching import channel_stats, sample_pairs
+def channel_statistics(emb: Embeddings, certs: np.ndarray, config: Config | None = None,
+                       measured: bool = False) -> dict[str, Any]:
+    """Standardisation statistics of each channel.
 
+    The configuration's reference statistics (measured once on the built-in
+    référentiels by benchmarks/calibrate.py) are used when given, so that
+    adding a certification does not move the scores of the others and the
+    calibration stays valid; channels without reference values (or
+    ``measured=True``) get statistics from a sample of this corpus's
+    cross-certification pairs where both sides have text.
+    """
+    from crossref.matching import ChannelStats, channel_stats, sample_pairs
+
+    ref_mean = config.matching.reference_mean if config and not measured else {}
+    ref_std = config.matching.reference_std if config and not measured else {}
     i, j = sample_pairs(certs, STATS_SAMPLE)
-    return {c: channel_stats(x, i, j) for c, x in emb.vectors.items()}
+    out = {}
+    for c, x in emb.vectors.items():
+        if c in ref_mean and c in ref_std:
+            out[c] = ChannelStats(ref_mean[c], ref_std[c])
+        else:
+            both = emb.present[c][i] & emb.present[c][j]
+            out[c] = channel_stats(x, i[both], j[both])
+    return out
 
 
 def explanation_text(score: float, parts: dict[str, float], rank: int, relation: str, direction: str,
@@ -180,7 +206,8 @@ def _pair_rows(info, emb: Embeddings, stats, config: Config, ia: np.ndarray, ib:
 
     mcfg = config.matching
     sims = {c: dot_block(x[ia], x[ib]) for c, x in emb.vectors.items()}
-    score, row_rank, col_rank = score_block(sims, emb.channels, stats, mcfg)
+    masks = {c: p[ia][:, None] & p[ib][None, :] for c, p in emb.present.items() if not p.all()}
+    score, row_rank, col_rank = score_block(sims, emb.channels, stats, mcfg, masks)
     parts = {k: np.clip(dot_block(v[ia], v[ib]), 0.0, 1.0) for k, v in emb.part_vectors.items()}
     # Clause blocks: A's clauses × B's clauses.
     ca = np.concatenate([np.arange(clause_starts[i], clause_starts[i] + emb.clause_lengths[i]) for i in ia])
@@ -236,7 +263,7 @@ def score_pairs(info: dict[str, Any], emb: Embeddings, config: Config) -> tuple[
     from crossref.tables import PAIR_COLUMNS
 
     certs = info["certs"]
-    stats = channel_statistics(emb, certs)
+    stats = channel_statistics(emb, certs, config)
     clause_starts = np.concatenate([[0], np.cumsum(emb.clause_lengths)[:-1]])
     order = list(dict.fromkeys(certs.tolist()))
     rows: list[dict[str, Any]] = []
@@ -320,7 +347,8 @@ class _LazyScorer:
             if backend not in by_backend:
                 by_backend[backend] = emb.embed(backend, clauses)
             q = by_backend[backend]
-            sims = np.einsum("ij,ij->i", q[qi], x[cj])
+            has = emb.present[channel][cj]
+            sims = np.einsum("ij,ij->i", q[qi[has]], x[cj[has]])
             stats[channel] = ChannelStats(float(sims.mean()), float(sims.std()) or 1.0)
         return stats
 
@@ -347,8 +375,10 @@ class _LazyScorer:
             q = by_backend[backend]
             sims[channel] = np.asarray(q @ x[idx].T if not hasattr(x, "multiply") else (x[idx] @ q.T).T,
                                        dtype=np.float32)
+        masks = {c: np.broadcast_to(p[idx][None, :], (len(texts), len(idx)))
+                 for c, p in emb.present.items() if not p[idx].all()}
         m = self.config.matching
-        return calibrate(combine(sims, emb.channels, stats), m.calibration_center, m.calibration_scale)
+        return calibrate(combine(sims, emb.channels, stats, masks), m.calibration_center, m.calibration_scale)
 
 
 def compute(config: Config, corpus: Corpus) -> Results:

@@ -133,3 +133,14 @@ def test_channel_stats_dense_and_sparse_agree():
     sparse = channel_stats(sp.csr_matrix(x), i, j)
     assert dense.mean == pytest.approx(np.mean([0.6, 0.8, 0.6]))
     assert sparse.mean == pytest.approx(dense.mean) and sparse.std == pytest.approx(dense.std)
+
+
+def test_combine_leaves_out_a_channel_where_a_side_has_no_text():
+    sims = {"text": np.array([[0.9, 0.9]]), "criteria": np.array([[0.0, 0.8]])}
+    stats = {"text": ChannelStats(0.5, 0.2), "criteria": ChannelStats(0.4, 0.2)}
+    masks = {"criteria": np.array([[False, True]])}
+    out = combine(sims, {"text": 1.0, "criteria": 1.0}, stats, masks)
+    # pair 0: criteria missing -> text alone (z = 2); pair 1: mean of z = 2 and z = 2
+    np.testing.assert_allclose(out, [[2.0, 2.0]])
+    # without the mask the missing critères would have pulled pair 0 down
+    assert combine(sims, {"text": 1.0, "criteria": 1.0}, stats)[0, 0] < 2.0
