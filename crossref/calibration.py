@@ -46,27 +46,24 @@ def standardised_scores(pairs: pd.DataFrame, cfg: MatchingConfig) -> np.ndarray:
 
 def relabel(pairs: pd.DataFrame, cfg_old: MatchingConfig, cfg_new: MatchingConfig) -> pd.DataFrame:
     """Pairs re-scored and re-related under new calibration/thresholds (same embeddings)."""
-    from crossref.matching import calibrate
+    from crossref.matching import calibrate, relations
 
     h = standardised_scores(pairs, cfg_old)
     out = pairs.copy()
     out["score"] = calibrate(h, cfg_new.calibration_center, cfg_new.calibration_scale)
-    # Ranks are unchanged by a monotone map; relations follow the new thresholds.
-    mutual_rank = _mutual_ranks(out)
-    proposed = (out["score"] >= cfg_new.partial_threshold) & (mutual_rank["best"] <= cfg_new.max_rank)
-    equivalent = (proposed & (out["score"] >= cfg_new.equivalent_threshold) & (mutual_rank["both_first"])
-                  & (out["direction"] == "same"))
-    out["relation"] = np.where(equivalent, "equivalent", np.where(proposed, "partial", "none"))
+    # Ranks are unchanged by a monotone map; relations follow the new thresholds,
+    # by the same rule as the matcher (the reverse orientation's rank is the column rank).
+    out["relation"] = relations(out["score"].to_numpy(), out["rank"].to_numpy(), _reverse_ranks(out),
+                                out["direction"].to_numpy(), cfg_new)
     out["model_relation"] = out["relation"]
     return out
 
 
-def _mutual_ranks(pairs: pd.DataFrame) -> pd.DataFrame:
+def _reverse_ranks(pairs: pd.DataFrame) -> np.ndarray:
+    """Rank of each pair's reverse orientation (inf where the table lacks it)."""
     reverse = pairs.set_index(["source", "target"])["rank"]
-    back = reverse.reindex(list(zip(pairs["target"], pairs["source"]))).to_numpy()
-    back = np.where(np.isnan(back.astype(float)), np.inf, back)
-    return pd.DataFrame({"best": np.minimum(pairs["rank"].to_numpy(), back),
-                         "both_first": (pairs["rank"].to_numpy() == 1) & (back == 1)}, index=pairs.index)
+    back = reverse.reindex(list(zip(pairs["target"], pairs["source"]))).to_numpy(dtype=float)
+    return np.where(np.isnan(back), np.inf, back)
 
 
 @dataclass(frozen=True)

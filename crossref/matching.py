@@ -196,11 +196,23 @@ def directions(a_covers_b: np.ndarray, b_covers_a: np.ndarray, margin: float) ->
     return out
 
 
-def best_clause_pair(clause_sims: np.ndarray, start_a: int, len_a: int, start_b: int, len_b: int) -> tuple[int, int, float]:
-    """Offsets (within each competence) of the best-aligned clause pair and its similarity."""
-    sub = clause_sims[start_a:start_a + len_a, start_b:start_b + len_b]
-    i, j = np.unravel_index(int(np.argmax(sub)), sub.shape)
-    return int(i), int(j), float(sub[i, j])
+def best_clause_pairs(clause_sims: np.ndarray, len_a: np.ndarray, len_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets (within each competence) of the best-aligned clause pair of every competence pair.
+
+    Same layout as :func:`clause_coverage`; returns ``(ci, cj)``, each (n_a, n_b):
+    clause ``ci[x, y]`` of A's competence x and clause ``cj[x, y]`` of B's competence y.
+    """
+    sa, sb = segment_starts(len_a), segment_starts(len_b)
+    # Per A-clause, its best similarity inside each B competence; then the best A-clause.
+    best_in_b = np.maximum.reduceat(clause_sims, sb, axis=1)  # (clauses of A, n_b)
+    ci = np.empty((len(sa), len(sb)), dtype=np.int64)
+    cj = np.empty((len(sa), len(sb)), dtype=np.int64)
+    for x, (start, n) in enumerate(zip(sa, len_a)):
+        ci[x] = np.argmax(best_in_b[start:start + n], axis=0)
+        rows = clause_sims[start + ci[x]]  # the chosen A-clause's row, one per B competence
+        for y, (bstart, m) in enumerate(zip(sb, len_b)):
+            cj[x, y] = np.argmax(rows[y, bstart:bstart + m])
+    return ci, cj
 
 
 # ---------------------------------------------------------------- relations

@@ -175,12 +175,15 @@ def channel_statistics(emb: Embeddings, certs: np.ndarray, config: Config | None
 
     ref_mean = config.matching.reference_mean if config and not measured else {}
     ref_std = config.matching.reference_std if config and not measured else {}
-    i, j = sample_pairs(certs, STATS_SAMPLE)
     out = {}
+    sample = None
     for c, x in emb.vectors.items():
         if c in ref_mean and c in ref_std:
             out[c] = ChannelStats(ref_mean[c], ref_std[c])
         else:
+            if sample is None:  # only when some channel has no reference values
+                sample = sample_pairs(certs, STATS_SAMPLE)
+            i, j = sample
             both = emb.present[c][i] & emb.present[c][j]
             out[c] = channel_stats(x, i[both], j[both])
     return out
@@ -202,7 +205,8 @@ def explanation_text(score: float, parts: dict[str, float], rank: int, relation:
 def _pair_rows(info, emb: Embeddings, stats, config: Config, ia: np.ndarray, ib: np.ndarray,
                clause_starts: np.ndarray) -> list[dict[str, Any]]:
     """Rows for both orientations of one certification pair (A = rows, B = columns)."""
-    from crossref.matching import clause_coverage, directions, dot_block, relations, score_block
+    from crossref.matching import (best_clause_pairs, clause_coverage, directions, dot_block, relations,
+                                   score_block)
 
     mcfg = config.matching
     sims = {c: dot_block(x[ia], x[ib]) for c, x in emb.vectors.items()}
@@ -218,23 +222,15 @@ def _pair_rows(info, emb: Embeddings, stats, config: Config, ia: np.ndarray, ib:
     direction = directions(a_cov_b, b_cov_a, mcfg.direction_margin)
     relation = relations(score, row_rank, col_rank, direction, mcfg)
     keep_all = len(ia) * len(ib) <= mcfg.max_block_pairs
-    sa = np.concatenate([[0], np.cumsum(len_a)[:-1]])
-    sb = np.concatenate([[0], np.cumsum(len_b)[:-1]])
-    # Best clause pair of every competence pair, vectorised: per A-clause best
-    # B-clause inside each B competence, then the best A-clause.
-    best_b_val = np.maximum.reduceat(csims, sb, axis=1)  # (clauses A, n_b)
+    best_ci, best_cj = best_clause_pairs(csims, len_a, len_b)
     ids, blocs, certs, clauses = info["ids"], info["blocs"], info["certs"], info["clauses"]
     terms = emb.terms
     rows = []
     for x, i in enumerate(ia):
-        sub_a = best_b_val[sa[x]:sa[x] + len_a[x]]  # (clauses of a, n_b)
-        best_ci = np.argmax(sub_a, axis=0)
         for y, j in enumerate(ib):
             if not keep_all and min(row_rank[x, y], col_rank[x, y]) > mcfg.top_k and relation[x, y] == "none":
                 continue
-            ci = int(best_ci[y])
-            cj = int(np.argmax(csims[sa[x] + ci, sb[y]:sb[y] + len_b[y]]))
-            phrase_a, phrase_b = clauses[i][ci], clauses[j][cj]
+            phrase_a, phrase_b = clauses[i][best_ci[x, y]], clauses[j][best_cj[x, y]]
             p = {k: float(v[x, y]) for k, v in parts.items()}
             s = float(score[x, y])
             rel = str(relation[x, y])
@@ -258,13 +254,14 @@ def _pair_rows(info, emb: Embeddings, stats, config: Config, ia: np.ndarray, ib:
     return rows
 
 
-def score_pairs(info: dict[str, Any], emb: Embeddings, config: Config) -> tuple[pd.DataFrame, dict]:
+def score_pairs(info: dict[str, Any], emb: Embeddings, config: Config) -> pd.DataFrame:
     """The model's pairs table (no decisions applied), one certification pair at a time."""
+    from crossref.matching import segment_starts
     from crossref.tables import PAIR_COLUMNS
 
     certs = info["certs"]
     stats = channel_statistics(emb, certs, config)
-    clause_starts = np.concatenate([[0], np.cumsum(emb.clause_lengths)[:-1]])
+    clause_starts = segment_starts(emb.clause_lengths)
     order = list(dict.fromkeys(certs.tolist()))
     rows: list[dict[str, Any]] = []
     for a_pos, a in enumerate(order):
@@ -274,13 +271,12 @@ def score_pairs(info: dict[str, Any], emb: Embeddings, config: Config) -> tuple[
     df = pd.DataFrame(rows, columns=PAIR_COLUMNS)
     position = {c: n for n, c in enumerate(info["ids"])}
     df = df.assign(_s=df["source"].map(position), _t=df["target"].map(position))
-    df = df.sort_values(["_s", "_t"], kind="stable", ignore_index=True).drop(columns=["_s", "_t"])
-    return df, stats
+    return df.sort_values(["_s", "_t"], kind="stable", ignore_index=True).drop(columns=["_s", "_t"])
 
 
 # ---------------------------------------------------------------- orchestration
 
-# Bump when scoring code changes, so cached results are not reused across versions.
+# Bump when the cached tuple's layout changes (the code itself is hashed into the key).
 RESULTS_FORMAT = 1
 
 
@@ -363,7 +359,7 @@ class _LazyScorer:
             from crossref.errors import CrossrefError
 
             raise CrossrefError(f"compétence inconnue : {exc.args[0]}") from None
-        texts = [t for t in texts]
+        texts = list(texts)
         if not texts or not idx:
             return np.zeros((len(texts), len(idx)))
         sims = {}
@@ -373,8 +369,7 @@ class _LazyScorer:
             if backend not in by_backend:
                 by_backend[backend] = emb.embed(backend, texts)
             q = by_backend[backend]
-            sims[channel] = np.asarray(q @ x[idx].T if not hasattr(x, "multiply") else (x[idx] @ q.T).T,
-                                       dtype=np.float32)
+            sims[channel] = q @ x[idx].T  # channel vectors are dense (see Embeddings)
         masks = {c: np.broadcast_to(p[idx][None, :], (len(texts), len(idx)))
                  for c, p in emb.present.items() if not p[idx].all()}
         m = self.config.matching
@@ -387,7 +382,7 @@ def compute(config: Config, corpus: Corpus) -> Results:
 
     info = competence_views(corpus)
     emb = Embeddings(config, info)
-    pairs, _ = score_pairs(info, emb, config)
+    pairs = score_pairs(info, emb, config)
     clusters = _clusters(info, emb, config)
     return Results(config=config, corpus=corpus, pairs=pairs, clusters=clusters,
                    created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -144,3 +144,31 @@ def test_combine_leaves_out_a_channel_where_a_side_has_no_text():
     np.testing.assert_allclose(out, [[2.0, 2.0]])
     # without the mask the missing critères would have pulled pair 0 down
     assert combine(sims, {"text": 1.0, "criteria": 1.0}, stats)[0, 0] < 2.0
+
+
+def test_best_clause_pairs_matches_brute_force():
+    from crossref.matching import best_clause_pairs
+
+    c = np.array([[1.0, 0.2, 0.0],
+                  [0.0, 0.9, 0.1],
+                  [0.3, 0.5, 0.6]])
+    ci, cj = best_clause_pairs(c, np.array([2, 1]), np.array([1, 2]))
+    # A0 (rows 0-1) vs B0 (col 0): row 0; A0 vs B1 (cols 1-2): row 1, col 1 (0.9)
+    # A1 (row 2) vs B0: only clause; A1 vs B1: col 2 (0.6)
+    np.testing.assert_array_equal(ci, [[0, 1], [0, 0]])
+    np.testing.assert_array_equal(cj, [[0, 0], [0, 1]])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(1, 3), min_size=1, max_size=4), st.lists(st.integers(1, 3), min_size=1, max_size=4),
+       st.integers(0, 10_000))
+def test_best_clause_pairs_oracle(len_a, len_b, seed):
+    from crossref.matching import best_clause_pairs, segment_starts
+
+    c = np.random.default_rng(seed).random((sum(len_a), sum(len_b)))
+    ci, cj = best_clause_pairs(c, np.array(len_a), np.array(len_b))
+    sa, sb = segment_starts(len_a), segment_starts(len_b)
+    for x, (s0, n) in enumerate(zip(sa, len_a)):
+        for y, (t0, m) in enumerate(zip(sb, len_b)):
+            sub = c[s0:s0 + n, t0:t0 + m]
+            assert (ci[x, y], cj[x, y]) == np.unravel_index(np.argmax(sub), sub.shape)
