@@ -9,6 +9,10 @@ adjudicator must decide (listed by one pass only, or with another relation or
 direction).
 
     .venv/bin/python benchmarks/reference_agreement.py data/reference/passes [--disagreements DIR] [--json FILE]
+
+With ``--adjudicated DIR --out FILE`` it writes the shipped alignment: the
+pairs both passes list with the same relation and direction, plus the
+adjudicator's decisions (``none`` dropped), with their origin.
 """
 
 from __future__ import annotations
@@ -74,7 +78,11 @@ def main() -> int:
     ap.add_argument("passes", type=Path)
     ap.add_argument("--disagreements", type=Path)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--adjudicated", type=Path)
+    ap.add_argument("--out", type=Path)
     args = ap.parse_args()
+    if args.adjudicated and args.out:
+        return build(args.passes, args.adjudicated, args.out)
     sizes = competence_counts()
     report = {}
     totals: dict[str, list] = {"a": [], "b": [], "p1": set(), "p2": set(), "r1": set(), "r2": set()}
@@ -116,6 +124,30 @@ def main() -> int:
           f"{overall['pair_f1']:6.3f} {overall['relation_f1']:6.3f} {'':6s} {overall['kappa_union']:6.3f}")
     if args.json:
         args.json.write_text(json.dumps({"per_pair": report, "overall": overall}, indent=2) + "\n")
+    return 0
+
+
+def build(passes: Path, adjudicated: Path, out: Path) -> int:
+    rows = []
+    for f1_path in sorted(passes.glob("*.pass1.csv")):
+        name = f1_path.name.removesuffix(".pass1.csv")
+        p1, p2 = read_pass(f1_path), read_pass(f1_path.with_name(f"{name}.pass2.csv"))
+        decided = read_pass(adjudicated / f"{name}.csv") if (adjudicated / f"{name}.csv").exists() else {}
+        for k in sorted(set(p1) | set(p2)):
+            r1, r2 = p1.get(k, {}), p2.get(k, {})
+            if (r1.get("relation"), r1.get("direction")) == (r2.get("relation"), r2.get("direction")):
+                rows.append([*k, r1["relation"], r1["direction"], "agreed"])
+            elif k in decided:
+                d = decided[k]
+                if d["relation"] != "none":
+                    rows.append([*k, d["relation"], d["direction"], "adjudicated"])
+            else:
+                raise SystemExit(f"{name}: {k} disagrees and has no adjudication")
+    with open(out, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["source", "target", "relation", "direction", "origin"])
+        w.writerows(rows)
+    print(f"{out}: {len(rows)} pairs")
     return 0
 
 

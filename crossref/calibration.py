@@ -1,128 +1,333 @@
-"""Measure the pairs table against a reference alignment and calibrate the matcher.
+"""Fitted values as an artifact, fitted and measured honestly.
 
-``evaluate_pairs`` is what ``crossref evaluate`` prints. ``fit_calibration``
-chooses the logistic centre/scale and the relation thresholds from reference
-pairs; ``benchmarks/calibrate.py`` runs it with cross-validation (fit on one
-certification pair, test on another) so reported figures are out-of-sample.
+``fit_artifact`` learns everything the matcher fits (channel standardisation
+statistics on the built-in référentiels, the pair model, its thresholds, the
+logistic used for free-text sentences) from reference alignments, and
+``save_artifact`` writes it under ``models/`` with its provenance. ``loco``
+measures the same procedure leave-one-certification-pair-out: every fold is
+fitted without the certification pair it is measured on, and the figures
+come with bootstrap 95 % intervals. ``crossref calibrate`` and
+``crossref evaluate --loco`` call them; ``benchmarks/calibrate.py`` prints
+variants.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Iterable
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
-import pandas as pd
 
-from crossref.config import Config, MatchingConfig
-from crossref.evaluation import GoldPair, Metrics, evaluate
-from crossref.model import Corpus
+from crossref.errors import ConfigError
+from crossref.evaluation import GoldPair, Metrics, evaluate, pair_prf
+from crossref.matching import ChannelStats
+from crossref.model import split_id
+from crossref.pair_model import PairModel, fit_pair_model
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from crossref.blocks import Block
+    from crossref.config import Config
+    from crossref.model import Corpus
+
+ARTIFACT_FORMAT = 1
 
 
-def evaluate_pairs(pairs: pd.DataFrame, corpus: Corpus, gold: Iterable[GoldPair]) -> Metrics:
-    """Hits@1/3 and MRR from pair scores; P/R/F1 of the pairs whose relation is not "none"."""
+@dataclass(frozen=True)
+class Artifact:
+    """Everything fitted: loaded by the configuration, recorded in exports."""
+
+    channels: dict[str, ChannelStats]     # standardisation statistics per "backend:view"
+    weights: dict[str, float]             # channel weights the hybrid feature was computed with
+    hubness: float
+    hubness_k: int
+    model: PairModel
+    sentence_center: float                # logistic of the hybrid, for free-text sentences (VAE)
+    sentence_scale: float
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": ARTIFACT_FORMAT,
+            "channels": {c: {"weight": self.weights[c], "mean": s.mean, "std": s.std}
+                         for c, s in self.channels.items()},
+            "hubness": self.hubness, "hubness_k": self.hubness_k,
+            "pair_model": self.model.to_dict(),
+            "sentence_logistic": {"center": self.sentence_center, "scale": self.sentence_scale},
+            "provenance": self.provenance,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "calibration") -> "Artifact":
+        try:
+            if data.get("format") != ARTIFACT_FORMAT:
+                raise ValueError(f"format {data.get('format')!r} (attendu {ARTIFACT_FORMAT})")
+            ch = data["channels"]
+            stats = {c: ChannelStats(float(v["mean"]), float(v["std"])) for c, v in ch.items()}
+            for c, s in stats.items():
+                if not (np.isfinite(s.mean) and np.isfinite(s.std) and s.std > 0):
+                    raise ValueError(f"statistiques invalides pour le canal {c}")
+            return cls(stats, {c: float(v["weight"]) for c, v in ch.items()}, float(data["hubness"]),
+                       int(data["hubness_k"]), PairModel.from_dict(data["pair_model"]),
+                       float(data["sentence_logistic"]["center"]), float(data["sentence_logistic"]["scale"]),
+                       dict(data.get("provenance", {})))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ConfigError(f"{source} : artefact de calibration invalide ({exc}) ; "
+                              "recréez-le avec `crossref calibrate`") from None
+
+    def check(self, config: "Config") -> None:
+        """The configuration must ask for what was fitted: never a silent re-measure."""
+        m = config.matching
+        if dict(m.channels) != self.weights:
+            raise ConfigError(
+                f"matching.channels {dict(m.channels)} ne correspond pas aux canaux calibrés {self.weights} "
+                f"({m.calibration}) : recalibrez avec `crossref calibrate`")
+        if (m.hubness, m.hubness_k) != (self.hubness, self.hubness_k):
+            raise ConfigError(f"matching.hubness/hubness_k ({m.hubness}, {m.hubness_k}) diffèrent de la "
+                              f"calibration ({self.hubness}, {self.hubness_k}) : recalibrez avec `crossref calibrate`")
+
+
+def load_artifact(path: str | Path) -> Artifact:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path} : artefact de calibration introuvable ; créez-le avec `crossref calibrate`") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path} : artefact de calibration illisible ({exc})") from None
+    return Artifact.from_dict(data, str(path))
+
+
+def save_artifact(artifact: Artifact, path: str | Path) -> None:
+    from crossref.io import atomic_write_text
+
+    atomic_write_text(path, json.dumps(artifact.to_dict(), ensure_ascii=False, indent=2, sort_keys=False) + "\n")
+
+
+# ---------------------------------------------------------------- training data
+
+
+def cert_pair(a: str, b: str) -> frozenset[str]:
+    return frozenset((split_id(a)[0], split_id(b)[0]))
+
+
+@dataclass(frozen=True)
+class LabelledBlock:
+    """One certification pair's feature rows (both orientations share one row) and labels."""
+
+    key: frozenset[str]
+    pairs: list[tuple[str, str]]     # (A's competence, B's competence), row-major
+    x: np.ndarray                    # (n_pairs, n_features)
+    y: np.ndarray                    # 1 = listed in the reference
+    equivalent: np.ndarray           # 1 = listed as equivalent
+    mutual_best: np.ndarray
+    same_scope: np.ndarray
+    hybrid: np.ndarray
+
+
+def labelled_blocks(blocks: Iterable["Block"], ids: list[str], directions: dict, gold: list[GoldPair],
+                    savoirs: set[str]) -> list[LabelledBlock]:
+    listed = {frozenset((g.source, g.target)) for g in gold}
+    equiv = {frozenset((g.source, g.target)) for g in gold if g.relation == "equivalent"}
+    out = []
+    for b in blocks:
+        f = b.features
+        keep = np.array([[ids[i] not in savoirs and ids[j] not in savoirs for j in b.ib] for i in b.ia])
+        pairs = [(ids[i], ids[j]) for i in b.ia for j in b.ib]
+        flat = keep.ravel()
+        pairs = [p for p, k in zip(pairs, flat) if k]
+        key = frozenset((b.cert_a, b.cert_b))
+        out.append(LabelledBlock(
+            key, pairs, f.values.reshape(-1, f.values.shape[-1])[flat],
+            np.array([frozenset(p) in listed for p in pairs], dtype=int),
+            np.array([frozenset(p) in equiv for p in pairs], dtype=int),
+            ((f.row_rank == 1) & (f.col_rank == 1)).ravel()[flat],
+            (directions[key] == "same").ravel()[flat], f.hybrid.ravel()[flat]))
+    return out
+
+
+def _best_threshold(p: np.ndarray, y: np.ndarray, lo: float = 0.05, hi: float = 0.95) -> float:
+    best_f1, best_t = -1.0, 0.5
+    for t in np.linspace(lo, hi, 91):
+        pred = p >= t
+        denom = pred.sum() + y.sum()
+        f1 = 2 * float((pred & (y == 1)).sum()) / denom if denom else 0.0
+        if f1 > best_f1 + 1e-12:
+            best_f1, best_t = f1, float(t)
+    return best_t
+
+
+def fit_model(train: list[LabelledBlock], names: tuple[str, ...], c: float = 0.3) -> PairModel:
+    """Pair model, F1-optimal proposal threshold and equivalent threshold, on training blocks only."""
+    from dataclasses import replace
+
+    x = np.concatenate([b.x for b in train])
+    y = np.concatenate([b.y for b in train])
+    groups = np.concatenate([np.full(len(b.y), n) for n, b in enumerate(train)])
+    model = fit_pair_model(x, y, names, c=c, groups=groups)
+    p = model.predict(x)
+    partial_t = _best_threshold(p, y)
+    # Equivalent: proposed, each other's best, same scope, and above a threshold chosen for the F1
+    # of the equivalent class, averaged over the certification pairs that have equivalents (one pair
+    # of near-identical référentiels must not dictate it).
+    eq = np.concatenate([b.equivalent for b in train]) == 1
+    cand = (p >= partial_t) & np.concatenate([b.mutual_best & b.same_scope for b in train])
+    with_eq = [g for g in np.unique(groups) if eq[groups == g].any()]
+    eq_t, best = 1.0, 0.0
+    for t in np.linspace(partial_t, 0.99, 76):
+        pred = cand & (p >= t)
+        f1s = []
+        for g in with_eq:
+            m = groups == g
+            denom = pred[m].sum() + eq[m].sum()
+            f1s.append(2 * float((pred[m] & eq[m]).sum()) / denom if denom else 0.0)
+        f1 = float(np.mean(f1s)) if f1s else 0.0
+        if f1 > best + 1e-12:
+            best, eq_t = f1, float(t)
+    return replace(model, partial_threshold=round(partial_t, 4), equivalent_threshold=round(eq_t, 4))
+
+
+def fit_sentence_logistic(train: list[LabelledBlock]) -> tuple[float, float]:
+    """Logistic of listed-ness on the hybrid score alone (the scale free-text sentences are scored on)."""
+    from sklearn.linear_model import LogisticRegression
+
+    h = np.concatenate([b.hybrid for b in train]).reshape(-1, 1)
+    y = np.concatenate([b.y for b in train])
+    lr = LogisticRegression(C=1.0).fit(h, y)
+    scale = 1.0 / float(lr.coef_[0, 0])
+    return -float(lr.intercept_[0]) * scale, scale
+
+
+# ---------------------------------------------------------------- out-of-sample measurement
+
+
+@dataclass(frozen=True)
+class Interval:
+    value: float
+    low: float
+    high: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {"value": round(self.value, 4), "ci95": [round(self.low, 4), round(self.high, 4)]}
+
+
+@dataclass(frozen=True)
+class LocoReport:
+    """Leave-one-certification-pair-out figures, pooled over folds, with bootstrap intervals."""
+
+    metrics: dict[str, Interval]
+    per_fold: dict[str, Metrics]
+    folds: int
+    reference_pairs: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": "leave-one-certification-pair-out, pooled; bootstrap 95 % (2,000 resamples of "
+                          "competences)", "folds": self.folds, "reference_pairs": self.reference_pairs,
+                "metrics": {k: v.to_dict() for k, v in self.metrics.items()},
+                "per_fold": {k: {kk: round(vv, 4) if isinstance(vv, float) else vv for kk, vv in m.to_dict().items()}
+                             for k, m in self.per_fold.items()}}
+
+
+def query_ranks(scores, candidates, gold: list[GoldPair]) -> np.ndarray:
+    """Rank of the best gold match of every ranking query (as :func:`ranking_metrics` counts it)."""
+    from crossref.evaluation import gold_links
+
+    ranks = []
+    for (a, cert_b), matches in sorted(gold_links(gold).items()):
+        best = max(scores.get((a, b), float("-inf")) for b in matches)
+        ranks.append(1 + sum(1 for b in candidates[cert_b]
+                             if b not in matches and scores.get((a, b), float("-inf")) >= best))
+    return np.array(ranks, dtype=float)
+
+
+def _bootstrap(scores, candidates, predicted, gold, n: int = 2000, seed: int = 0) -> dict[str, Interval]:
+    """Point figures with 95 % intervals: ranking queries resampled for Hits/MRR, competences
+    (with their reference and predicted pairs) for precision/recall/F1."""
+    from collections import defaultdict
+
+    gold = list(gold)
+    ranks = query_ranks(scores, candidates, gold)
+    p, r, f1, *_ = pair_prf(predicted, gold)
+    gold_set = {frozenset((g.source, g.target)) for g in gold}
+    scope = {cert_pair(g.source, g.target) for g in gold}
+    unit_gold: dict[str, int] = defaultdict(int)
+    for g in gold_set:
+        unit_gold[min(g)] += 1
+    unit_pred: dict[str, set] = defaultdict(set)
+    for a, b in predicted:
+        if cert_pair(a, b) in scope and a != b:
+            unit_pred[min(a, b)].add(frozenset((a, b)))
+    units = sorted(set(unit_gold) | set(unit_pred))
+    counts = np.array([[len(unit_pred[u] & gold_set), len(unit_pred[u]), unit_gold[u]] for u in units], dtype=float)
+    rng = np.random.default_rng(seed)
+    samples: dict[str, list[float]] = {k: [] for k in ("hits_at_1", "hits_at_3", "mrr", "precision", "recall", "f1")}
+    for _ in range(n):
+        rk = ranks[rng.integers(0, len(ranks), len(ranks))] if len(ranks) else np.array([np.inf])
+        samples["hits_at_1"].append(float(np.mean(rk <= 1)))
+        samples["hits_at_3"].append(float(np.mean(rk <= 3)))
+        samples["mrr"].append(float(np.mean(1.0 / rk)))
+        c = counts[rng.integers(0, len(units), len(units))].sum(axis=0) if units else np.zeros(3)
+        prec = c[0] / c[1] if c[1] else 0.0
+        rec = c[0] / c[2] if c[2] else 0.0
+        samples["precision"].append(prec)
+        samples["recall"].append(rec)
+        samples["f1"].append(2 * prec * rec / (prec + rec) if prec + rec else 0.0)
+    values = {"hits_at_1": float(np.mean(ranks <= 1)) if len(ranks) else 0.0,
+              "hits_at_3": float(np.mean(ranks <= 3)) if len(ranks) else 0.0,
+              "mrr": float(np.mean(1.0 / ranks)) if len(ranks) else 0.0, "precision": p, "recall": r, "f1": f1}
+    return {k: Interval(values[k], float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5)))
+            for k, v in samples.items()}
+
+
+def loco(data: list[LabelledBlock], gold: list[GoldPair], candidates: dict[str, list[str]],
+         names: tuple[str, ...], c: float = 0.3) -> LocoReport:
+    """Fit on every certification pair but one, score the held-out one; pool the predictions."""
+    folds = [b for b in data if b.y.any()]
+    scores: dict[tuple[str, str], float] = {}
+    predicted: list[tuple[str, str]] = []
+    per_fold = {}
+    for test in folds:
+        train = [b for b in folds if b.key != test.key]
+        if not train:
+            continue
+        model = fit_model(train, names, c)
+        p = model.predict(test.x)
+        fold_scores = {}
+        for (a, b), s in zip(test.pairs, p):
+            fold_scores[(a, b)] = fold_scores[(b, a)] = float(s)
+        scores.update(fold_scores)
+        fold_pred = [pq for pq, s in zip(test.pairs, p) if s >= model.partial_threshold]
+        predicted += fold_pred
+        fold_gold = [g for g in gold if cert_pair(g.source, g.target) == test.key]
+        per_fold["↔".join(sorted(test.key))] = evaluate(fold_scores, candidates, fold_pred, fold_gold)
+    tested = {b.key for b in folds}
+    gold_in = [g for g in gold if cert_pair(g.source, g.target) in tested]
+    return LocoReport(_bootstrap(scores, candidates, predicted, gold_in), per_fold, len(per_fold), len(gold_in))
+
+
+def reference_provenance(paths: Iterable[str | Path]) -> dict[str, str]:
+    out = {}
+    for p in paths:
+        p = Path(p)
+        out[p.name] = hashlib.sha256(p.read_bytes()).hexdigest()[:16]
+    return out
+
+
+def evaluate_pairs(pairs: "pd.DataFrame", corpus: "Corpus", gold: Iterable[GoldPair]) -> Metrics:
+    """Hits@1/3 and MRR from pair scores; P/R/F1 of the pairs whose relation is not "none" (in sample
+    when the gold was used to fit the artifact: see :func:`loco` for honest figures)."""
     gold = list(gold)
     known = {c.id for cert in corpus for c in cert.competences}
     unknown = sorted({i for g in gold for i in (g.source, g.target)} - known)
     if unknown:
         from crossref.errors import CrossrefError
 
-        raise CrossrefError(f"reference alignment names unknown competences: {', '.join(unknown[:5])}")
+        raise CrossrefError(f"l'alignement de référence nomme des compétences inconnues : {', '.join(unknown[:5])}")
     scores = dict(zip(zip(pairs["source"], pairs["target"]), pairs["score"].astype(float)))
     candidates = {cert.id: [c.id for c in cert.competences] for cert in corpus}
     proposed = pairs[pairs["relation"] != "none"]
     return evaluate(scores, candidates, list(zip(proposed["source"], proposed["target"])), gold)
-
-
-def logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(np.asarray(p, dtype=float), 1e-12, 1 - 1e-12)
-    return np.log(p / (1 - p))
-
-
-def standardised_scores(pairs: pd.DataFrame, cfg: MatchingConfig) -> np.ndarray:
-    """Invert the logistic: the hubness-corrected standardised score behind each pair score."""
-    return cfg.calibration_center + cfg.calibration_scale * logit(pairs["score"].to_numpy())
-
-
-def relabel(pairs: pd.DataFrame, cfg_old: MatchingConfig, cfg_new: MatchingConfig) -> pd.DataFrame:
-    """Pairs re-scored and re-related under new calibration/thresholds (same embeddings)."""
-    from crossref.matching import calibrate, relations
-
-    h = standardised_scores(pairs, cfg_old)
-    out = pairs.copy()
-    out["score"] = calibrate(h, cfg_new.calibration_center, cfg_new.calibration_scale)
-    # Ranks are unchanged by a monotone map; relations follow the new thresholds,
-    # by the same rule as the matcher (the reverse orientation's rank is the column rank).
-    out["relation"] = relations(out["score"].to_numpy(), out["rank"].to_numpy(), _reverse_ranks(out),
-                                out["direction"].to_numpy(), cfg_new)
-    out["model_relation"] = out["relation"]
-    return out
-
-
-def _reverse_ranks(pairs: pd.DataFrame) -> np.ndarray:
-    """Rank of each pair's reverse orientation (inf where the table lacks it)."""
-    reverse = pairs.set_index(["source", "target"])["rank"]
-    back = reverse.reindex(list(zip(pairs["target"], pairs["source"]))).to_numpy(dtype=float)
-    return np.where(np.isnan(back), np.inf, back)
-
-
-@dataclass(frozen=True)
-class Calibration:
-    center: float
-    scale: float
-    partial_threshold: float
-    equivalent_threshold: float
-
-
-def fit_calibration(pairs: pd.DataFrame, corpus: Corpus, gold: list[GoldPair], cfg: MatchingConfig,
-                    grid: int = 41) -> Calibration:
-    """Logistic fit of gold membership on the standardised score, then F1-optimal thresholds.
-
-    Only the certification pairs the gold covers are used; pairs are unordered
-    (one orientation each), so the fit does not count every pair twice.
-    """
-    from sklearn.linear_model import LogisticRegression
-
-    from crossref.evaluation import pair_prf
-
-    scope = {frozenset((g.source.split(":")[0], g.target.split(":")[0])) for g in gold}
-    gold_set = {frozenset((g.source, g.target)) for g in gold}
-    equivalent_set = {frozenset((g.source, g.target)) for g in gold if g.relation == "equivalent"}
-    sub = pairs[[frozenset((a, b)) in scope for a, b in zip(pairs["source_cert"], pairs["target_cert"])]]
-    sub = sub[sub["source"] < sub["target"]]
-    h = standardised_scores(sub, cfg)
-    y = np.array([frozenset((a, b)) in gold_set for a, b in zip(sub["source"], sub["target"])])
-    model = LogisticRegression(C=1.0).fit(h.reshape(-1, 1), y)
-    scale = 1.0 / float(model.coef_[0, 0])
-    center = -float(model.intercept_[0]) * scale
-    base = replace(cfg, calibration_center=center, calibration_scale=scale)
-    best = (-1.0, 0.5)
-    for t in np.linspace(0.05, 0.95, grid):
-        trial = relabel(pairs, cfg, replace(base, partial_threshold=float(t), equivalent_threshold=1.1))
-        prop = trial[trial["relation"] != "none"]
-        f1 = pair_prf(zip(prop["source"], prop["target"]), gold)[2]
-        if f1 > best[0] + 1e-9:
-            best = (f1, float(t))
-    partial_t = best[1]
-    # Equivalent threshold: best balanced accuracy of equivalent vs partial among proposed gold pairs.
-    trial = relabel(pairs, cfg, replace(base, partial_threshold=partial_t, equivalent_threshold=partial_t))
-    prop = trial[(trial["relation"] != "none") & (trial["source"] < trial["target"])]
-    in_gold = prop[[frozenset((a, b)) in gold_set for a, b in zip(prop["source"], prop["target"])]]
-    eq_t, best_acc = 1.0, -1.0
-    for t in np.linspace(partial_t, 0.99, grid):
-        pred_eq = (in_gold["relation"] == "equivalent") & (in_gold["score"] >= t)
-        truth = np.array([frozenset((a, b)) in equivalent_set for a, b in zip(in_gold["source"], in_gold["target"])])
-        pred_eq = pred_eq.to_numpy()
-        # Balanced accuracy: equivalents are rare, plain accuracy would never predict one.
-        recalls = [float(np.mean(pred_eq[truth == k] == k)) for k in (True, False) if np.any(truth == k)]
-        acc = float(np.mean(recalls)) if recalls else 0.0
-        if acc > best_acc + 1e-9:
-            best_acc, eq_t = acc, float(t)
-    return Calibration(center, scale, partial_t, eq_t)
-
-
-def apply_calibration(config: Config, cal: Calibration) -> Config:
-    m = replace(config.matching, calibration_center=round(cal.center, 3), calibration_scale=round(cal.scale, 3),
-                partial_threshold=round(cal.partial_threshold, 3),
-                equivalent_threshold=round(cal.equivalent_threshold, 3))
-    return replace(config, matching=m)

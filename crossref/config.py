@@ -36,31 +36,20 @@ class MatchingConfig:
     # The hybrid: "backend:view" channels and their weights. Backends:
     # use-multilingual, e5-small, sentence-transformers, lexical. Views: text
     # (title + statement), full (text + the competence's own critères), core
-    # (first clause of the statement), criteria (own critères only).
+    # (first clause of the statement), criteria (own critères only). The
+    # calibration artifact holds each channel's reference statistics and must
+    # have been fitted with the same channels (`crossref calibrate`).
     channels: dict[str, float] = field(default_factory=lambda: {
-        "use-multilingual:text": 1.0, "lexical:full": 1.0, "use-multilingual:core": 0.3})
+        "use-multilingual:text": 1.0, "lexical:full": 1.0, "use-multilingual:core": 0.3, "e5-small:text": 1.0})
     # Backend used to align clauses (explanations, direction).
     clause_backend: str = "use-multilingual"
-    # Reference standardisation statistics per channel (mean and standard
-    # deviation of cross-certification cosines on the built-in référentiels,
-    # printed by benchmarks/calibrate.py). Fixed values keep scores stable
-    # when certifications are added; a channel missing here is measured on
-    # the corpus at hand.
-    reference_mean: dict[str, float] = field(default_factory=lambda: {
-        "use-multilingual:text": 0.2531, "lexical:full": 0.0658, "use-multilingual:core": 0.1962})
-    reference_std: dict[str, float] = field(default_factory=lambda: {
-        "use-multilingual:text": 0.1315, "lexical:full": 0.0380, "use-multilingual:core": 0.1267})
-    # Hubness correction (CSLS-style local scaling): strength in [0, 1] and neighbourhood size.
+    # Fitted values (channel statistics, pair model, thresholds) with their provenance,
+    # written by `crossref calibrate`.
+    calibration: str = str(DEFAULT_MODELS_DIR / "calibration.json")
+    # Hubness correction (CSLS-style local scaling) of the hybrid feature: strength in [0, 1]
+    # and neighbourhood size (recorded in the artifact: changing them needs a recalibration).
     hubness: float = 0.5
     hubness_k: int = 5
-    # Logistic calibration of the standardised score to [0, 1] (benchmarks/calibrate.py).
-    calibration_center: float = 2.285
-    calibration_scale: float = 0.331
-    # Relation thresholds on the calibrated score (fitted by benchmarks/calibrate.py).
-    equivalent_threshold: float = 0.591
-    partial_threshold: float = 0.230
-    # A pair is proposed only if one side ranks the other among its max_rank best.
-    max_rank: int = 1
     # Pairs kept per competence and target certification when a block is too
     # large to keep whole (registry scale); small blocks are kept whole.
     top_k: int = 10

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crossref.config import MatchingConfig
-
 # ---------------------------------------------------------------- clauses
 
 # French statements read "verbe + objet, en + gérondif…, afin de + finalité":
@@ -218,41 +216,20 @@ def best_clause_pairs(clause_sims: np.ndarray, len_a: np.ndarray, len_b: np.ndar
 # ---------------------------------------------------------------- relations
 
 
-def relations(score: np.ndarray, row_rank: np.ndarray, col_rank: np.ndarray,
-              direction: np.ndarray, cfg: MatchingConfig) -> np.ndarray:
+def relations(score: np.ndarray, row_rank: np.ndarray, col_rank: np.ndarray, direction: np.ndarray,
+              partial_threshold: float, equivalent_threshold: float) -> np.ndarray:
     """"equivalent", "partial" or "none" for every pair of a block.
 
-    A pair is proposed when its score clears the partial threshold and one side
-    ranks the other among its ``max_rank`` best; it is equivalent when it also
-    clears the equivalent threshold, each is the other's best match and the
-    scopes are the same.
+    Every pair whose score clears the partial threshold is proposed, however
+    many a competence has (one broad competence often overlaps 2-4 narrow
+    ones: the pair model already weighs how close each is to the best); it is
+    equivalent when it also clears the equivalent threshold, each is the
+    other's best match and the scopes are the same.
     """
     out = np.full(score.shape, "none", dtype=object)
-    proposed = (score >= cfg.partial_threshold) & (np.minimum(row_rank, col_rank) <= cfg.max_rank)
+    proposed = score >= partial_threshold
     out[proposed] = "partial"
-    equivalent = (proposed & (score >= cfg.equivalent_threshold) & (row_rank == 1) & (col_rank == 1)
+    equivalent = (proposed & (score >= equivalent_threshold) & (row_rank == 1) & (col_rank == 1)
                   & (direction == "same"))
     out[equivalent] = "equivalent"
     return out
-
-
-@dataclass
-class BlockScores:
-    """Everything computed for one certification pair (rows: A, columns: B)."""
-
-    score: np.ndarray
-    parts: dict[str, np.ndarray]  # "semantic", "lexical", "criteria": raw cosines
-    row_rank: np.ndarray
-    col_rank: np.ndarray
-    relation: np.ndarray
-    direction: np.ndarray  # A relative to B
-
-
-def score_block(sims: dict[str, np.ndarray], weights: dict[str, float], stats: dict[str, ChannelStats],
-                cfg: MatchingConfig, masks: dict[str, np.ndarray] | None = None
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Calibrated score and ranks of a block from its channel similarities."""
-    h = hubness_correct(combine(sims, weights, stats, masks), cfg.hubness_k, cfg.hubness)
-    score = calibrate(h, cfg.calibration_center, cfg.calibration_scale).astype(np.float64)
-    row, col = block_ranks(score)
-    return score, row, col

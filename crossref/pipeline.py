@@ -42,11 +42,13 @@ def competence_views(corpus: Corpus) -> dict[str, Any]:
     """Per competence (corpus order): ids, certification, bloc and the texts of each view."""
     from crossref.matching import split_clauses
 
-    ids, certs, blocs = [], [], []
+    ids, certs, blocs, bloc_titles = [], [], [], []
     views: dict[str, list[str]] = {"text": [], "full": [], "core": [], "criteria": []}
     clauses: list[list[str]] = []
     for cert in corpus:
+        titles = {b.id: b.title or b.code for b in cert.blocs}
         for comp in cert.competences:
+            bloc_titles.append(titles.get(comp.bloc_id, ""))
             own = [cr.text for cr in cert.own_criteria(comp.id)]
             # The title is the short label; kept even when the statement repeats it (measured).
             text = f"{comp.title}. {comp.statement}" if comp.title else comp.statement
@@ -61,7 +63,8 @@ def competence_views(corpus: Corpus) -> dict[str, Any]:
             views["full"].append(" ".join([text, *own]))
             views["core"].append(cl[0])
             views["criteria"].append(" ".join(own))
-    return {"ids": ids, "certs": np.array(certs), "blocs": blocs, "views": views, "clauses": clauses}
+    return {"ids": ids, "certs": np.array(certs), "blocs": blocs, "views": views, "clauses": clauses,
+            "bloc_titles": bloc_titles}
 
 
 # ---------------------------------------------------------------- embedding
@@ -83,7 +86,7 @@ def make_embedder(backend: str, config: Config):
 class Embeddings:
     """Channel vectors of every competence, clause vectors, and the fitted lexical model."""
 
-    def __init__(self, config: Config, info: dict[str, Any]) -> None:
+    def __init__(self, config: Config, info: dict[str, Any], lexical_texts: list[str] | None = None) -> None:
         from crossref.matching import parse_channel
 
         self.config = config
@@ -95,11 +98,15 @@ class Embeddings:
         backends = sorted({parse_channel(c)[0] for c in self.channels} | {config.matching.clause_backend})
         self.embedders: dict[str, Any] = {}
         all_clauses = [c for cl in info["clauses"] for c in cl]
+        # The lexical vocabulary and IDF come from fixed reference texts (the built-in
+        # référentiels), never from the corpus at hand: adding a certification must not
+        # move the others' scores.
+        if lexical_texts is None:
+            lexical_texts = info["views"]["full"] + all_clauses
         for b in backends:
             emb = make_embedder(b, config)
             if b == "lexical":
-                corpus_texts = info["views"]["full"] + all_clauses
-                emb.fit([t for t in corpus_texts if t.strip()])
+                emb.fit([t for t in lexical_texts if t.strip()])
             self.embedders[b] = emb
         self.vectors: dict[str, np.ndarray] = {}
         # Which competences have text in a channel's view (own critères may be absent).
@@ -123,7 +130,7 @@ class Embeddings:
         if self.lexical is None:
             from crossref.embed.lexical import LexicalEmbedder
 
-            self.lexical = LexicalEmbedder().fit(info["views"]["full"] + all_clauses)
+            self.lexical = LexicalEmbedder().fit([t for t in lexical_texts if t.strip()])
         # Raw score parts shown to users: semantic (first neural text channel),
         # lexical (full view), criteria (own critères, lexical).
         self.part_vectors = {
@@ -137,6 +144,11 @@ class Embeddings:
             for key, surface in self.lexical.terms(text):
                 seen.setdefault(key, surface)
             self.terms.append((list(seen.items()), set(seen)))
+        # Structural evidence: which bloc each competence belongs to, and its bloc title's vector.
+        bloc_ids = list(dict.fromkeys(info["blocs"]))
+        position = {b: n for n, b in enumerate(bloc_ids)}
+        self.bloc_index = np.array([position[b] for b in info["blocs"]], dtype=np.int64)
+        self.bloc_title_vectors = self.embed(config.matching.clause_backend, info["bloc_titles"])
         neural = [b for b in backends if b != "lexical"]
         self.part_vectors["semantic"] = (
             self.embed(neural[0], info["views"]["text"]) if neural else self.part_vectors["lexical"])
@@ -160,32 +172,16 @@ MAX_SHARED_TERMS = 8
 STATS_SAMPLE = 200_000
 
 
-def channel_statistics(emb: Embeddings, certs: np.ndarray, config: Config | None = None,
-                       measured: bool = False) -> dict[str, Any]:
-    """Standardisation statistics of each channel.
+def measure_channel_statistics(emb: Embeddings, certs: np.ndarray) -> dict[str, Any]:
+    """Standardisation statistics of each channel, measured on this corpus's cross-certification
+    pairs where both sides have text (``crossref calibrate`` runs it on the built-in référentiels)."""
+    from crossref.matching import channel_stats, sample_pairs
 
-    The configuration's reference statistics (measured once on the built-in
-    référentiels by benchmarks/calibrate.py) are used when given, so that
-    adding a certification does not move the scores of the others and the
-    calibration stays valid; channels without reference values (or
-    ``measured=True``) get statistics from a sample of this corpus's
-    cross-certification pairs where both sides have text.
-    """
-    from crossref.matching import ChannelStats, channel_stats, sample_pairs
-
-    ref_mean = config.matching.reference_mean if config and not measured else {}
-    ref_std = config.matching.reference_std if config and not measured else {}
+    i, j = sample_pairs(certs, STATS_SAMPLE)
     out = {}
-    sample = None
     for c, x in emb.vectors.items():
-        if c in ref_mean and c in ref_std:
-            out[c] = ChannelStats(ref_mean[c], ref_std[c])
-        else:
-            if sample is None:  # only when some channel has no reference values
-                sample = sample_pairs(certs, STATS_SAMPLE)
-            i, j = sample
-            both = emb.present[c][i] & emb.present[c][j]
-            out[c] = channel_stats(x, i[both], j[both])
+        both = emb.present[c][i] & emb.present[c][j]
+        out[c] = channel_stats(x, i[both], j[both])
     return out
 
 
@@ -202,27 +198,24 @@ def explanation_text(score: float, parts: dict[str, float], rank: int, relation:
     return text
 
 
-def _pair_rows(info, emb: Embeddings, stats, config: Config, ia: np.ndarray, ib: np.ndarray,
-               clause_starts: np.ndarray) -> list[dict[str, Any]]:
+def block_directions(block, margin: float) -> np.ndarray:
+    from crossref.matching import directions
+
+    return directions(block.features.a_covers_b, block.features.b_covers_a, margin)
+
+
+def _pair_rows(info, emb: Embeddings, block, model, config: Config) -> list[dict[str, Any]]:
     """Rows for both orientations of one certification pair (A = rows, B = columns)."""
-    from crossref.matching import (best_clause_pairs, clause_coverage, directions, dot_block, relations,
-                                   score_block)
+    from crossref.matching import block_ranks, relations
 
     mcfg = config.matching
-    sims = {c: dot_block(x[ia], x[ib]) for c, x in emb.vectors.items()}
-    masks = {c: p[ia][:, None] & p[ib][None, :] for c, p in emb.present.items() if not p.all()}
-    score, row_rank, col_rank = score_block(sims, emb.channels, stats, mcfg, masks)
-    parts = {k: np.clip(dot_block(v[ia], v[ib]), 0.0, 1.0) for k, v in emb.part_vectors.items()}
-    # Clause blocks: A's clauses × B's clauses.
-    ca = np.concatenate([np.arange(clause_starts[i], clause_starts[i] + emb.clause_lengths[i]) for i in ia])
-    cb = np.concatenate([np.arange(clause_starts[j], clause_starts[j] + emb.clause_lengths[j]) for j in ib])
-    csims = emb.clause_vectors[ca] @ emb.clause_vectors[cb].T
-    len_a, len_b = emb.clause_lengths[ia], emb.clause_lengths[ib]
-    a_cov_b, b_cov_a = clause_coverage(csims, len_a, len_b)
-    direction = directions(a_cov_b, b_cov_a, mcfg.direction_margin)
-    relation = relations(score, row_rank, col_rank, direction, mcfg)
+    ia, ib = block.ia, block.ib
+    score = model.predict(block.features.values)
+    row_rank, col_rank = block_ranks(score)
+    direction = block_directions(block, mcfg.direction_margin)
+    relation = relations(score, row_rank, col_rank, direction, model.partial_threshold, model.equivalent_threshold)
     keep_all = len(ia) * len(ib) <= mcfg.max_block_pairs
-    best_ci, best_cj = best_clause_pairs(csims, len_a, len_b)
+    parts = block.parts
     ids, blocs, certs, clauses = info["ids"], info["blocs"], info["certs"], info["clauses"]
     terms = emb.terms
     rows = []
@@ -230,7 +223,7 @@ def _pair_rows(info, emb: Embeddings, stats, config: Config, ia: np.ndarray, ib:
         for y, j in enumerate(ib):
             if not keep_all and min(row_rank[x, y], col_rank[x, y]) > mcfg.top_k and relation[x, y] == "none":
                 continue
-            phrase_a, phrase_b = clauses[i][best_ci[x, y]], clauses[j][best_cj[x, y]]
+            phrase_a, phrase_b = clauses[i][block.best_ci[x, y]], clauses[j][block.best_cj[x, y]]
             p = {k: float(v[x, y]) for k, v in parts.items()}
             s = float(score[x, y])
             rel = str(relation[x, y])
@@ -254,20 +247,18 @@ def _pair_rows(info, emb: Embeddings, stats, config: Config, ia: np.ndarray, ib:
     return rows
 
 
-def score_pairs(info: dict[str, Any], emb: Embeddings, config: Config) -> pd.DataFrame:
+def score_pairs(info: dict[str, Any], emb: Embeddings, config: Config, artifact) -> pd.DataFrame:
     """The model's pairs table (no decisions applied), one certification pair at a time."""
-    from crossref.matching import segment_starts
+    from crossref.blocks import certification_blocks
     from crossref.tables import PAIR_COLUMNS
 
-    certs = info["certs"]
-    stats = channel_statistics(emb, certs, config)
-    clause_starts = segment_starts(emb.clause_lengths)
-    order = list(dict.fromkeys(certs.tolist()))
+    names = None
     rows: list[dict[str, Any]] = []
-    for a_pos, a in enumerate(order):
-        for b in order[a_pos + 1:]:
-            ia, ib = np.nonzero(certs == a)[0], np.nonzero(certs == b)[0]
-            rows.extend(_pair_rows(info, emb, stats, config, ia, ib, clause_starts))
+    for block in certification_blocks(emb, artifact.channels, config.matching, info["certs"]):
+        if names is None:
+            artifact.model.check_names(block.features.names)
+            names = block.features.names
+        rows.extend(_pair_rows(info, emb, block, artifact.model, config))
     df = pd.DataFrame(rows, columns=PAIR_COLUMNS)
     position = {c: n for n, c in enumerate(info["ids"])}
     df = df.assign(_s=df["source"].map(position), _t=df["target"].map(position))
@@ -289,7 +280,8 @@ def data_versions(corpus: Corpus) -> dict[str, str]:
             .hexdigest()[:12] for c in corpus}
 
 
-_KEYED_SOURCES = ("pipeline.py", "matching.py", "clusters.py", "embed/lexical.py")
+_KEYED_SOURCES = ("pipeline.py", "matching.py", "clusters.py", "embed/lexical.py", "blocks.py", "features.py",
+                  "pair_model.py")
 
 
 def _results_key(config: Config, versions: dict[str, str]) -> str:
@@ -300,7 +292,8 @@ def _results_key(config: Config, versions: dict[str, str]) -> str:
     # The scoring and clustering code is part of the key: an upgrade never reuses stale results.
     here = Path(__file__).resolve().parent
     code = hashlib.sha256(b"".join((here / f).read_bytes() for f in _KEYED_SOURCES)).hexdigest()[:12]
-    payload = {"format": RESULTS_FORMAT, "code": code, "matching": config.to_dict()["matching"],
+    artifact = hashlib.sha256(Path(config.matching.calibration).read_bytes()).hexdigest()[:12]
+    payload = {"format": RESULTS_FORMAT, "code": code, "matching": config.to_dict()["matching"], "artifact": artifact,
                "embedding": {k: v for k, v in config.to_dict()["embedding"].items() if k != "cache_dir"},
                "data": versions}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
@@ -316,7 +309,7 @@ class _LazyScorer:
     def _load(self):
         if self._state is None:
             info = competence_views(self.corpus)
-            emb = Embeddings(self.config, info)
+            emb = Embeddings(self.config, info, lexical_reference_texts())
             self._state = (info, emb, self._sentence_stats(info, emb))
         return self._state
 
@@ -372,17 +365,37 @@ class _LazyScorer:
             sims[channel] = q @ x[idx].T  # channel vectors are dense (see Embeddings)
         masks = {c: np.broadcast_to(p[idx][None, :], (len(texts), len(idx)))
                  for c, p in emb.present.items() if not p[idx].all()}
-        m = self.config.matching
-        return calibrate(combine(sims, emb.channels, stats, masks), m.calibration_center, m.calibration_scale)
+        art = load_configured_artifact(self.config)
+        return calibrate(combine(sims, emb.channels, stats, masks), art.sentence_center, art.sentence_scale)
+
+
+def lexical_reference_texts() -> list[str]:
+    """Texts the lexical channel is fitted on: the built-in référentiels, whatever else is loaded
+    (the calibration artifact's statistics were measured with this vocabulary)."""
+    from crossref.config import DEFAULT_DATA_DIR
+    from crossref.referentiels import load_corpus
+
+    info = competence_views(load_corpus(str(DEFAULT_DATA_DIR)))
+    return info["views"]["full"] + [c for cl in info["clauses"] for c in cl]
+
+
+def load_configured_artifact(config: Config):
+    """The calibration artifact the configuration names, checked against it."""
+    from crossref.calibration import load_artifact
+
+    artifact = load_artifact(config.matching.calibration)
+    artifact.check(config)
+    return artifact
 
 
 def compute(config: Config, corpus: Corpus) -> Results:
     """Score every pair of the corpus (no cache, no decisions)."""
     from datetime import datetime, timezone
 
+    artifact = load_configured_artifact(config)
     info = competence_views(corpus)
-    emb = Embeddings(config, info)
-    pairs = score_pairs(info, emb, config)
+    emb = Embeddings(config, info, lexical_reference_texts())
+    pairs = score_pairs(info, emb, config, artifact)
     clusters = _clusters(info, emb, config)
     return Results(config=config, corpus=corpus, pairs=pairs, clusters=clusters,
                    created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -406,6 +419,7 @@ def run(config: Config | None = None, extra=(), *, use_cache: bool = True, decis
     from crossref.referentiels import load_corpus
 
     config = config or Config()
+    load_configured_artifact(config)  # a missing or mismatched calibration is a clear error, first
     corpus = load_corpus(config.data_dir, extra)
     versions = data_versions(corpus)
     cache_file = Path(config.embedding.cache_dir) / f"results-{_results_key(config, versions)}.pkl"

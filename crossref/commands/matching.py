@@ -22,16 +22,47 @@ def _pairs(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _print_loco(report) -> None:
+    names = {"hits_at_1": "Hits@1", "hits_at_3": "Hits@3", "mrr": "MRR", "precision": "Précision",
+             "recall": "Rappel", "f1": "F1"}
+    print(f"Hors échantillon : une paire de certifications laissée de côté à la fois ({report.folds} plis, "
+          f"{report.reference_pairs} paires de référence), IC 95 % par bootstrap")
+    for key, label in names.items():
+        v = report.metrics[key]
+        print(f"{label:10s}{_fr(v.value)}   [{_fr(v.low)} ; {_fr(v.high)}]")
+    print("\nPar paire de certifications tenue à l'écart :")
+    for fold, m in report.per_fold.items():
+        print(f"  {fold:24s} MRR {_fr(m.mrr)}  Hits@1 {_fr(m.hits_at_1)}  F1 {_fr(m.f1)}  "
+              f"({m.gold} paires de référence)")
+
+
+def _fr(x: float) -> str:
+    return f"{x:.3f}".replace(".", ",")
+
+
 @command("evaluate", "mesure l'appariement contre un alignement de référence",
-         arg("--gold", required=True, help="CSV avec les colonnes source,target,relation"),
+         arg("--gold", required=True, action="append", help="CSV avec les colonnes source,target,relation (répétable)"),
+         arg("--loco", action="store_true",
+             help="mesure hors échantillon : ajuste sur toutes les paires de certifications sauf une, mesure sur "
+                  "celle-ci, pour chacune"),
          arg("--format", choices=["text", "json"], default="text"))
 def _evaluate(args: argparse.Namespace, config: Config) -> int:
     from crossref.calibration import evaluate_pairs
-    from crossref.evaluation import read_gold
+    from crossref.fitting import read_references
     from crossref.io import dumps_json
+
+    if args.loco:
+        from crossref.fitting import calibrate
+
+        _, report = calibrate(config, args.gold, args.data or [])
+        if args.format == "json":
+            print(dumps_json(report.to_dict()), end="")
+        else:
+            _print_loco(report)
+        return 0
     from crossref.pipeline import run
 
-    gold = read_gold(args.gold)
+    gold = read_references(args.gold)
     results = run(config, args.data or [])
     m = evaluate_pairs(results.pairs, results.corpus, gold)
     if args.format == "json":
@@ -41,4 +72,22 @@ def _evaluate(args: argparse.Namespace, config: Config) -> int:
               f"({m.queries} requêtes)\nPrécision {m.precision:.3f}\nRappel    {m.recall:.3f}\n"
               f"F1        {m.f1:.3f}   ({m.true_positives} vrais positifs / {m.predicted} prédites / "
               f"{m.gold} de référence)")
+    return 0
+
+
+@command("calibrate", "ajuste l'artefact de calibration (statistiques des canaux, modèle de paires, seuils) sur "
+                      "des alignements de référence, mesuré hors échantillon",
+         arg("--gold", required=True, action="append", help="CSV source,target,relation (répétable)"),
+         arg("--out", help="fichier de l'artefact (défaut : matching.calibration de la configuration)"))
+def _calibrate(args: argparse.Namespace, config: Config) -> int:
+    import sys
+
+    from crossref.calibration import save_artifact
+    from crossref.fitting import calibrate
+
+    artifact, report = calibrate(config, args.gold, args.data or [])
+    out = args.out or config.matching.calibration
+    save_artifact(artifact, out)
+    _print_loco(report)
+    print(f"écrit : {out}", file=sys.stderr)
     return 0

@@ -1,0 +1,67 @@
+"""Stage: one certification pair at a time, from embeddings to pair features.
+
+``certification_blocks`` yields a :class:`Block` per unordered certification
+pair: the channel similarities, clause alignment and features of every pair
+of its competences. The pair model, relations and rows are computed from it
+(:mod:`crossref.pipeline`), and so is the calibration (:mod:`crossref.calibration`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterator
+
+import numpy as np
+
+from crossref.features import BlockFeatures, block_features
+from crossref.matching import ChannelStats, best_clause_pairs, clause_coverage, dot_block, segment_starts
+
+if TYPE_CHECKING:
+    from crossref.config import MatchingConfig
+
+
+@dataclass(frozen=True)
+class Block:
+    cert_a: str
+    cert_b: str
+    ia: np.ndarray            # corpus positions of A's competences (rows)
+    ib: np.ndarray            # corpus positions of B's competences (columns)
+    features: BlockFeatures
+    parts: dict[str, np.ndarray]   # raw cosines shown to users: semantic, lexical, criteria
+    best_ci: np.ndarray       # best-aligned clause of A's competence, per pair
+    best_cj: np.ndarray
+
+
+def certification_pairs(certs: np.ndarray) -> list[tuple[str, str]]:
+    order = list(dict.fromkeys(certs.tolist()))
+    return [(a, b) for n, a in enumerate(order) for b in order[n + 1:]]
+
+
+def make_block(emb: Any, stats: dict[str, ChannelStats], mcfg: "MatchingConfig",
+               certs: np.ndarray, a: str, b: str, clause_starts: np.ndarray) -> Block:
+    ia, ib = np.nonzero(certs == a)[0], np.nonzero(certs == b)[0]
+    sims = {c: dot_block(x[ia], x[ib]) for c, x in emb.vectors.items()}
+    masks = {c: p[ia][:, None] & p[ib][None, :] for c, p in emb.present.items() if not p.all()}
+    ca = np.concatenate([np.arange(clause_starts[i], clause_starts[i] + emb.clause_lengths[i]) for i in ia])
+    cb = np.concatenate([np.arange(clause_starts[j], clause_starts[j] + emb.clause_lengths[j]) for j in ib])
+    csims = emb.clause_vectors[ca] @ emb.clause_vectors[cb].T
+    len_a, len_b = emb.clause_lengths[ia], emb.clause_lengths[ib]
+    a_cov_b, b_cov_a = clause_coverage(csims, len_a, len_b)
+    sa, sb = segment_starts(len_a), segment_starts(len_b)
+    clause_max = np.maximum.reduceat(np.maximum.reduceat(csims, sa, axis=0), sb, axis=1)
+    titles = emb.bloc_title_vectors
+    feats = block_features(sims, emb.channels, stats, masks, a_cov_b, b_cov_a, clause_max,
+                           emb.bloc_index[ia], emb.bloc_index[ib], titles[ia] @ titles[ib].T,
+                           mcfg.hubness, mcfg.hubness_k)
+    parts = {k: np.clip(dot_block(v[ia], v[ib]), 0.0, 1.0) for k, v in emb.part_vectors.items()}
+    best_ci, best_cj = best_clause_pairs(csims, len_a, len_b)
+    return Block(a, b, ia, ib, feats, parts, best_ci, best_cj)
+
+
+def certification_blocks(emb: Any, stats: dict[str, ChannelStats], mcfg: "MatchingConfig",
+                         certs: np.ndarray, only: set[frozenset[str]] | None = None) -> Iterator[Block]:
+    """Every certification pair's block, in corpus order (``only``: a subset of pairs)."""
+    clause_starts = segment_starts(emb.clause_lengths)
+    for a, b in certification_pairs(certs):
+        if only is None or frozenset((a, b)) in only:
+            yield make_block(emb, stats, mcfg, certs, a, b, clause_starts)

@@ -1,0 +1,107 @@
+"""Pair features of one certification-pair block, as pure functions on arrays.
+
+A block is every pair (competence x of A, competence y of B) of two
+certifications. Each pair is described by a few numbers that a learned,
+linear pair model (:mod:`crossref.pair_model`) turns into a probability that
+an officer would list the pair as équivalente or partielle:
+
+- the standardised channel similarities (one feature per channel) and their
+  weighted, hubness-corrected combination;
+- where the pair stands against each side's best (relative margins, ranks):
+  one broad competence is often close to 2-4 narrow ones, so "close to the
+  best" matters more than "is the best";
+- clause coverage both ways (how much of each statement the other covers);
+- structural evidence, as ontology matchers use: how strongly the two blocs
+  match as a whole, and how similar their titles are.
+
+Nothing here depends on certifications outside the block, so adding a
+certification never changes the features (hence the scores) of the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from crossref.matching import ChannelStats, block_ranks, combine, hubness_correct
+
+# Order matters: it is the column order of the learned model's coefficients.
+BASE_FEATURES = (
+    "hybrid",        # CSLS-corrected weighted mean of standardised channels
+    "row_margin",    # hybrid - best hybrid of the source's row (<= 0)
+    "col_margin",    # hybrid - best hybrid of the target's column (<= 0)
+    "row_rr",        # 1 / rank of the target among the source's candidates
+    "col_rr",        # 1 / rank of the source among the target's candidates
+    "cov_max",       # max of the two clause coverages
+    "cov_min",       # min of the two clause coverages
+    "clause_max",    # best clause-to-clause cosine: one shared activity is a partial overlap
+    "bloc_match",    # mean best-match hybrid between the two blocs (symmetrised), minus the block's mean
+    "bloc_title",    # cosine of the two bloc titles
+)
+
+
+def feature_names(channels: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    return BASE_FEATURES + tuple(f"z:{c}" for c in channels)
+
+
+@dataclass(frozen=True)
+class BlockFeatures:
+    """Features of every pair of a block (rows: A's competences, columns: B's)."""
+
+    names: tuple[str, ...]
+    values: np.ndarray        # (n_a, n_b, n_features), float64
+    hybrid: np.ndarray        # (n_a, n_b)
+    row_rank: np.ndarray
+    col_rank: np.ndarray
+    a_covers_b: np.ndarray
+    b_covers_a: np.ndarray
+
+
+def bloc_match(h: np.ndarray, bloc_a: np.ndarray, bloc_b: np.ndarray) -> np.ndarray:
+    """(n_a, n_b): how well the bloc of x and the bloc of y match as wholes.
+
+    For blocs P (of A) and Q (of B): the mean over P's competences of their
+    best hybrid in Q, and the reverse, averaged; centred on the block's mean
+    so that the feature says "these two blocs go together" whatever the level.
+    """
+    ua, inv_a = np.unique(bloc_a, return_inverse=True)
+    ub, inv_b = np.unique(bloc_b, return_inverse=True)
+    m = np.zeros((len(ua), len(ub)))
+    for p in range(len(ua)):
+        rows = inv_a == p
+        for q in range(len(ub)):
+            cols = inv_b == q
+            sub = h[np.ix_(rows, cols)]
+            m[p, q] = 0.5 * (sub.max(axis=1).mean() + sub.max(axis=0).mean())
+    m = m - m.mean()
+    return m[inv_a][:, inv_b]
+
+
+def block_features(sims: dict[str, np.ndarray], weights: dict[str, float], stats: dict[str, ChannelStats],
+                   masks: dict[str, np.ndarray], a_covers_b: np.ndarray, b_covers_a: np.ndarray,
+                   clause_max: np.ndarray, bloc_a: np.ndarray, bloc_b: np.ndarray, bloc_title_sims: np.ndarray,
+                   hubness: float, hubness_k: int) -> BlockFeatures:
+    """Every feature of :data:`BASE_FEATURES` plus one standardised similarity per channel."""
+    channels = list(weights)
+    h = hubness_correct(combine(sims, weights, stats, masks), hubness_k, hubness)
+    n_a, n_b = h.shape
+    row_rank, col_rank = block_ranks(h)
+    if h.size:
+        row_margin = h - h.max(axis=1, keepdims=True)
+        col_margin = h - h.max(axis=0, keepdims=True)
+    else:
+        row_margin = col_margin = h
+    cols = [
+        h, row_margin, col_margin, 1.0 / row_rank, 1.0 / col_rank,
+        np.maximum(a_covers_b, b_covers_a), np.minimum(a_covers_b, b_covers_a), clause_max,
+        bloc_match(h, bloc_a, bloc_b) if h.size else h,
+        np.asarray(bloc_title_sims, dtype=np.float64),
+    ]
+    for c in channels:
+        z = stats[c].z(sims[c]).astype(np.float64)
+        if c in masks:  # no text on one side: the channel says nothing, not "dissimilar"
+            z = np.where(masks[c], z, 0.0)
+        cols.append(z)
+    values = np.stack([np.asarray(v, dtype=np.float64).reshape(n_a, n_b) for v in cols], axis=-1)
+    return BlockFeatures(feature_names(channels), values, h, row_rank, col_rank, a_covers_b, b_covers_a)
