@@ -42,7 +42,8 @@ BASE_FEATURES = (
 
 
 def feature_names(channels: list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    return BASE_FEATURES + tuple(f"z:{c}" for c in channels)
+    # Sorted: a configuration read from JSON or TOML may list channels in another order.
+    return BASE_FEATURES + tuple(f"z:{c}" for c in sorted(channels))
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def block_features(sims: dict[str, np.ndarray], weights: dict[str, float], stats
                    clause_max: np.ndarray, bloc_a: np.ndarray, bloc_b: np.ndarray, bloc_title_sims: np.ndarray,
                    hubness: float, hubness_k: int) -> BlockFeatures:
     """Every feature of :data:`BASE_FEATURES` plus one standardised similarity per channel."""
-    channels = list(weights)
+    channels = sorted(weights)
     h = hubness_correct(combine(sims, weights, stats, masks), hubness_k, hubness)
     n_a, n_b = h.shape
     row_rank, col_rank = block_ranks(h)

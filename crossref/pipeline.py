@@ -149,7 +149,9 @@ class Embeddings:
         position = {b: n for n, b in enumerate(bloc_ids)}
         self.bloc_index = np.array([position[b] for b in info["blocs"]], dtype=np.int64)
         self.bloc_title_vectors = self.embed(config.matching.clause_backend, info["bloc_titles"])
-        neural = [b for b in backends if b != "lexical"]
+        # The clause backend first: the semantic part shown to users must be on a readable scale
+        # (e5 cosines bunch in 0.8-0.9).
+        neural = sorted((b for b in backends if b != "lexical"), key=lambda b: b != config.matching.clause_backend)
         self.part_vectors["semantic"] = (
             self.embed(neural[0], info["views"]["text"]) if neural else self.part_vectors["lexical"])
 

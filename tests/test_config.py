@@ -31,8 +31,8 @@ cache_dir = "/srv/crossref/cache"
 cache = false
 
 [matching]
-equivalent_threshold = 0.9
-partial_threshold = 0.5
+hubness = 0.25
+hubness_k = 3
 top_k = 5
 direction_margin = 1
 
@@ -48,7 +48,7 @@ AS_DICT = {
         "cache_dir": "/srv/crossref/cache",
         "cache": False,
     },
-    "matching": {"equivalent_threshold": 0.9, "partial_threshold": 0.5, "top_k": 5, "direction_margin": 1},
+    "matching": {"hubness": 0.25, "hubness_k": 3, "top_k": 5, "direction_margin": 1},
     "passerelles": {"full_coverage": 0.8},
 }
 
@@ -64,7 +64,7 @@ def test_defaults() -> None:
     assert cfg == Config()
     assert Path(cfg.data_dir) == DEFAULT_DATA_DIR
     assert cfg.db_url == f"sqlite:///{DEFAULT_DATA_DIR / 'decisions.sqlite'}"
-    assert 0 < cfg.matching.partial_threshold < cfg.matching.equivalent_threshold <= 1
+    assert 0 <= cfg.matching.hubness <= 1 and cfg.matching.hubness_k >= 1
     assert 0 < cfg.passerelles.partial_coverage < cfg.passerelles.full_coverage <= 1
 
 
@@ -73,11 +73,11 @@ def test_load_toml(tmp_path: Path) -> None:
     assert cfg.data_dir == "/srv/crossref/data"
     assert cfg.db_url == "sqlite:////srv/crossref/decisions.sqlite"
     assert cfg.embedding == EmbeddingConfig(cache_dir="/srv/crossref/cache", cache=False)
-    assert cfg.matching.equivalent_threshold == 0.9 and cfg.matching.top_k == 5
+    assert cfg.matching.hubness == 0.25 and cfg.matching.top_k == 5
     # An integer is accepted for a float setting.
     assert cfg.matching.direction_margin == 1.0 and isinstance(cfg.matching.direction_margin, float)
-    assert cfg.matching.partial_threshold == 0.5
-    assert cfg.matching.hubness == MatchingConfig().hubness  # keys left out keep their default
+    assert cfg.matching.hubness_k == 3
+    assert cfg.matching.clause_backend == MatchingConfig().clause_backend  # keys left out keep their default
     assert cfg.passerelles == PasserelleConfig(full_coverage=0.8)
 
 
@@ -128,7 +128,7 @@ def test_unknown_key_is_refused_by_name(data: dict, key: str) -> None:
         ({"matching": {"top_k": "10"}}, "matching.top_k"),
         ({"matching": {"top_k": 2.5}}, "matching.top_k"),
         ({"matching": {"top_k": True}}, "matching.top_k"),
-        ({"matching": {"equivalent_threshold": "0.8"}}, "matching.equivalent_threshold"),
+        ({"matching": {"hubness": "0.8"}}, "matching.hubness"),
         ({"matching": {"hubness": False}}, "matching.hubness"),
         ({"embedding": {"cache": "yes"}}, "embedding.cache"),
         ({"embedding": {"cache": 1}}, "embedding.cache"),

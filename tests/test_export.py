@@ -107,10 +107,10 @@ def make_pairs(corpus: Corpus) -> pd.DataFrame:
 
 
 def make_config() -> Config:
-    """Explicit thresholds (the defaults are recalibrated over time) and a URL with a password."""
+    """Explicit settings (the defaults change over time) and a URL with a password."""
     return Config.from_dict({
         "database_url": "postgresql://officier:secret@db.example/crossref",
-        "matching": {"equivalent_threshold": 0.8, "partial_threshold": 0.55},
+        "matching": {"direction_margin": 0.1, "top_k": 7},
         "passerelles": {"full_coverage": 0.85, "partial_coverage": 0.35},
     })
 
@@ -312,9 +312,13 @@ def test_summary_records_config_counts_and_versions(wb) -> None:
     conf = make_config().to_dict()
     for name in conf["matching"].get("channels") or conf["embedding"].get("backends"):
         assert name in model
-    assert info["Seuil « équivalente »"] == "0.8"
+    from crossref.calibration import load_artifact
+
+    art = load_artifact(make_config().matching.calibration)
+    assert info["Seuil « équivalente » (probabilité)"] == str(art.model.equivalent_threshold)
+    assert "hors échantillon" in info["Calibration"] and "mrr" in info["Calibration"]
     assert "« aucune »" in info["Feuilles par paire de certifications"]
-    assert info["Configuration : matching.partial_threshold"] == "0.55"
+    assert info["Configuration : matching.top_k"] == "7"
     assert info["Configuration : passerelles.full_coverage"] == "0.85"
     assert info["Version des données : BBB"] == "sha256:bbb222"
     full = json.loads(info["Configuration complète (JSON)"])
@@ -453,7 +457,7 @@ def test_sssom_file(results: Results, tmp_path: Path) -> None:
     assert cmap["skos"] == "http://www.w3.org/2004/02/skos/core#"
     assert cmap["semapv"] == "https://w3id.org/semapv/vocab/"
     other = json.loads(meta["other"])
-    assert other["crossref_config"]["matching"]["equivalent_threshold"] == 0.8
+    assert other["crossref_config"]["matching"]["direction_margin"] == 0.1
     assert other["data_versions"]["AAA"] == "sha256:aaa111"
     assert "secret" not in path.read_text(encoding="utf-8")
 

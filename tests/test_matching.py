@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from crossref.config import MatchingConfig
 from crossref.matching import (ChannelStats, block_ranks, calibrate, clause_coverage, combine, core_clause,
                                directions, hubness_correct, relations, sample_pairs, split_clauses, channel_stats)
 
@@ -98,20 +97,20 @@ def test_clause_coverage_and_direction():
 
 
 def test_relations_rules():
-    cfg = MatchingConfig(partial_threshold=0.5, equivalent_threshold=0.8, max_rank=1)
     score = np.array([[0.9, 0.6], [0.85, 0.4]])
     row, col = block_ranks(score)
     d = np.array([["same", "same"], ["same", "same"]], dtype=object)
-    rel = relations(score, row, col, d, cfg)
+    rel = relations(score, row, col, d, 0.5, 0.8)
     # (0,0): mutual best, high -> equivalent; (1,0): row best but not column best -> partial;
     # (0,1): second in its row but best of its column -> partial; (1,1): below threshold -> none
     assert rel.tolist() == [["equivalent", "partial"], ["partial", "none"]]
-    strict = MatchingConfig(partial_threshold=0.5, equivalent_threshold=0.8, max_rank=1)
     score2 = np.array([[0.9, 0.6], [0.85, 0.7]])
     r2, c2 = block_ranks(score2)
-    assert relations(score2, r2, c2, d, strict)[0, 1] == "none"  # second both ways
+    # Many-to-many: second both ways but above the threshold is still proposed (partial).
+    assert relations(score2, r2, c2, d, 0.5, 0.8)[0, 1] == "partial"
+    assert relations(score2, r2, c2, d, 0.65, 0.8)[0, 1] == "none"
     d[0, 0] = "broader"
-    assert relations(score, row, col, d, cfg)[0, 0] == "partial"  # different scopes are never equivalent
+    assert relations(score, row, col, d, 0.5, 0.8)[0, 0] == "partial"  # different scopes are never equivalent
 
 
 def test_sample_pairs_exact_when_small_and_cross_group_only():

@@ -113,19 +113,14 @@ def test_cached_run_gives_same_pairs(cfg, results):
 
 
 def test_adding_a_certification_does_not_move_other_scores(cfg):
-    """With reference statistics, a neural-only hybrid is unaffected by extra certifications.
-
-    (The lexical channel's vocabulary is fitted on the corpus, so it may move slightly.)
-    """
-    from dataclasses import replace
-
+    """With the default channels, extra certifications move no score or relation among the others:
+    channel statistics and the lexical vocabulary come from the calibration artifact and the
+    built-in référentiels, and every feature is computed within one certification pair."""
     from crossref.pipeline import compute
     from crossref.referentiels import load_corpus
 
-    m = replace(cfg.matching, channels={"use-multilingual:text": 1.0, "use-multilingual:core": 0.3})
-    c = replace(cfg, matching=m)
-    base = compute(c, load_corpus(c.data_dir)).pairs
-    more = compute(c, load_corpus(c.data_dir, ["data/templates/exemple_modele.csv"])).pairs
+    base = compute(cfg, load_corpus(cfg.data_dir)).pairs
+    more = compute(cfg, load_corpus(cfg.data_dir, ["data/templates/exemple_modele.csv", "data/extra"])).pairs
     merged = base.merge(more, on=["source", "target"], suffixes=("", "_more"))
     assert len(merged) == len(base) < len(more)
     np.testing.assert_allclose(merged["score"], merged["score_more"], atol=1e-9)

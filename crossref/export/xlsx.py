@@ -306,6 +306,26 @@ def listed_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     return pairs[keep]
 
 
+def calibration_rows(path: str) -> list[tuple[str, str]]:
+    """Thresholds and out-of-sample quality of the calibration artifact the results were computed with."""
+    from crossref.calibration import load_artifact
+    from crossref.errors import ConfigError
+
+    try:
+        art = load_artifact(path)
+    except ConfigError:
+        return [("Calibration", f"artefact illisible : {path}")]
+    prov = art.provenance
+    oos = prov.get("out_of_sample", {}).get("metrics", {})
+    quality = ", ".join(f"{k} {v['value']}" for k, v in oos.items() if k in ("mrr", "hits_at_1", "f1"))
+    return [
+        ("Seuil « équivalente » (probabilité)", f"{art.model.equivalent_threshold}"),
+        ("Seuil « partielle » (probabilité)", f"{art.model.partial_threshold}"),
+        ("Calibration", f"{prov.get('created_at', '')} ; {prov.get('reference_pairs', '')} paires de référence ; "
+                        f"hors échantillon : {quality}"),
+    ]
+
+
 def summary_table(results: Any) -> pd.DataFrame:
     """Summary sheet, second table: run information, counts, model, thresholds, full configuration."""
     pairs = results.pairs
@@ -325,8 +345,7 @@ def summary_table(results: Any) -> pd.DataFrame:
         ("Paires validées", str(int(sta.get("validated", 0)))),
         ("Paires rejetées", str(int(sta.get("rejected", 0)))),
         ("Modèle (similarité)", backends_text(conf)),
-        ("Seuil « équivalente »", f"{match.get('equivalent_threshold', '')}"),
-        ("Seuil « partielle »", f"{match.get('partial_threshold', '')}"),
+        *calibration_rows(match.get("calibration", "")),
         ("Seuil « dispense totale possible » (couverture)", f"{pas.get('full_coverage', '')}"),
         ("Seuil « dispense partielle » (couverture)", f"{pas.get('partial_coverage', '')}"),
         ("Feuilles par paire de certifications",
