@@ -129,6 +129,8 @@ class Config:
                 raise ConfigError(f"{path} : la configuration doit être un fichier .toml ou .json")
         except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path} : configuration invalide : {exc}") from None
+        except RecursionError:
+            raise ConfigError(f"{path} : configuration invalide : imbrication trop profonde") from None
         return cls.from_dict(data, source=str(path))
 
 

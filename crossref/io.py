@@ -111,6 +111,18 @@ def dumps_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
+def parse_json(path: str | Path, text: str) -> Any:
+    """``json.loads`` with errors as InputError naming the file (line of a syntax error; too deep nesting)."""
+    from crossref.errors import InputError
+
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"JSON invalide : {exc.msg}", line=exc.lineno) from None
+    except RecursionError:
+        raise InputError(path, "JSON invalide : imbrication trop profonde") from None
+
+
 def certification_json(cert: Certification) -> str:
     return dumps_json(cert.to_dict())
 
@@ -120,9 +132,7 @@ def read_certification_json(path: str | Path) -> Certification:
 
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"JSON invalide : {exc.msg}", line=exc.lineno) from None
+        data = parse_json(path, path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise InputError(path, "encodage invalide (UTF-8 attendu)") from None
     except OSError as exc:
