@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
+# The dashboard listens on this machine only; ADDRESS=0.0.0.0 opens it to the network
+# (put it behind an authenticating proxy then: README, Dashboard).
+ADDRESS ?= 127.0.0.1
 
 .PHONY: venv app test test-fast browser-deps ingest bench clean
 
@@ -18,7 +21,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 app: venv
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 # The browser test drives Debian's chromium (never a downloaded browser).
 browser-deps:

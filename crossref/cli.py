@@ -109,6 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = Config.load(args.sub_config or args.config)
+        if getattr(args, "out", None) is not None:
+            from crossref.io import check_destination
+
+            check_destination(args.out)  # a bad destination is refused before the (long) run
         handler = _COMMANDS[args.command][0]
         return handler(args, config)
     except CrossrefError as exc:

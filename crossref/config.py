@@ -86,6 +86,11 @@ class Config:
     matching: MatchingConfig = field(default_factory=MatchingConfig)
     passerelles: PasserelleConfig = field(default_factory=PasserelleConfig)
 
+    def __post_init__(self) -> None:
+        from crossref.config_checks import check_config
+
+        check_config(self)  # ranges, finiteness, order, known channels (ConfigValueError names the key)
+
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{Path(self.data_dir) / 'decisions.sqlite'}"
@@ -98,7 +103,12 @@ class Config:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str = "configuration") -> "Config":
-        return _build(cls, data, source, "")
+        from crossref.config_checks import ConfigValueError
+
+        try:
+            return _build(cls, data, source, "")
+        except ConfigValueError as exc:
+            raise ConfigError(f"{source} : {exc}") from None
 
     @classmethod
     def load(cls, path: str | Path | None) -> "Config":
@@ -118,6 +128,8 @@ class Config:
                 raise ConfigError(f"{path} : la configuration doit être un fichier .toml ou .json")
         except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path} : configuration invalide : {exc}") from None
+        except RecursionError:
+            raise ConfigError(f"{path} : configuration invalide : imbrication trop profonde") from None
         return cls.from_dict(data, source=str(path))
 
 

@@ -29,6 +29,15 @@ class InputError(CrossrefError):
         super().__init__(f"{where}: {message}")
 
 
+class OutputError(CrossrefError):
+    """An output file that cannot be written (a folder, a path under a file, no permission)."""
+
+    def __init__(self, path: str | Path, message: str) -> None:
+        self.path = str(path)
+        self.detail = message
+        super().__init__(f"{self.path} : {message}")
+
+
 class ConfigError(CrossrefError):
     """Invalid configuration file or value."""
 

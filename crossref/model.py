@@ -12,10 +12,28 @@ competence ``CERT:CODE`` (``ICD:C1.1``), bloc ``CERT:B<n>``, activity
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import re
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any, Iterable, Iterator, Literal
 
 SCHEMA_VERSION = 1
+
+# One pattern for every certification id, whatever the source (manifest, template,
+# XML, JSON): ids become file names (data/referentiels/<ID>.json) and id prefixes.
+CERT_ID_RE = re.compile(r"\A[A-Z0-9_]+\Z")
+CERT_ID_RULE = "lettres majuscules sans accent, chiffres ou « _ » (ex. RNCP38938, ICD, BTS_MCO)"
+# Characters no référentiel text may hold: control characters (tab, line feed and
+# carriage return apart), surrogates and the non-characters U+FFFE/U+FFFF. XML 1.0
+# cannot carry them: one would make every GraphML or workbook export unreadable.
+FORBIDDEN_CHARS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+COMPETENCE_KINDS = ("competence", "savoir")
+
+
+def check_cert_id(cert_id: Any) -> str:
+    """``cert_id`` if it is a valid certification id, else ValueError (in French)."""
+    if not isinstance(cert_id, str) or not CERT_ID_RE.match(cert_id):
+        raise ValueError(f"identifiant de certification invalide {cert_id!r} : {CERT_ID_RULE}")
+    return cert_id
 
 CompetenceKind = Literal["competence", "savoir"]
 
@@ -155,7 +173,13 @@ class Certification:
 
     # -- integrity -----------------------------------------------------------
     def validate(self) -> None:
-        """Raise ValueError naming the first broken reference or duplicate id."""
+        """Raise ValueError naming the first broken reference, duplicate id, bad id or forbidden character."""
+        check_cert_id(self.id)
+        for where, text in self._texts():
+            bad = FORBIDDEN_CHARS_RE.search(text)
+            if bad:
+                raise ValueError(f"{where} : caractère de contrôle interdit (U+{ord(bad.group()):04X}) "
+                                 f"à la position {bad.start() + 1}")
         seen: set[str] = set()
         items: Iterable[Any] = [
             *self.blocs,
@@ -198,6 +222,20 @@ class Certification:
         if not self.competences:
             raise ValueError(f"{self.id}: no competences")
 
+    def _texts(self) -> Iterator[tuple[str, str]]:
+        """(where, text) for every text of the certification and of its items."""
+        items: list[Any] = [self, *self.blocs, *self.activities, *self.competences, *self.savoirs,
+                            *self.criteria, *self.modalities]
+        for item in items:
+            for f in fields(item):
+                value = getattr(item, f.name)
+                if isinstance(value, str):
+                    yield f"{item.id}.{f.name}" if item is not self else f"{self.id!r}.{f.name}", value
+                elif isinstance(value, list):
+                    for v in value:
+                        if isinstance(v, str):
+                            yield f"{getattr(item, 'id', self.id)}.{f.name}", v
+
     # -- serialisation -------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {"schema_version": SCHEMA_VERSION, **asdict(self)}
@@ -208,18 +246,41 @@ class Certification:
         if version != SCHEMA_VERSION:
             raise ValueError(f"unsupported référentiel schema_version {version} (expected {SCHEMA_VERSION})")
         d = {k: v for k, v in data.items() if k != "schema_version"}
-        return cls(
-            **{k: v for k, v in d.items() if k not in _NESTED},
-            blocs=[Bloc(**x) for x in d.get("blocs", [])],
-            activities=[Activity(**x) for x in d.get("activities", [])],
-            competences=[Competence(**x) for x in d.get("competences", [])],
-            savoirs=[Competence(**x) for x in d.get("savoirs", [])],
-            criteria=[Criterion(**x) for x in d.get("criteria", [])],
-            modalities=[Modality(**x) for x in d.get("modalities", [])],
-        )
+        nested = {}
+        for name, item_cls in _NESTED.items():
+            items = d.get(name, [])
+            if not isinstance(items, list):
+                raise TypeError(f"{name} : une liste est attendue (trouvé : {type(items).__name__})")
+            nested[name] = [item_cls(**_checked(item_cls, x, f"{name}[{i}]")) for i, x in enumerate(items)]
+        top = _checked(cls, {k: v for k, v in d.items() if k not in _NESTED}, "certification")
+        return cls(**top, **nested)
 
 
-_NESTED = {"blocs", "activities", "competences", "savoirs", "criteria", "modalities"}
+def _checked(cls: type, data: Any, where: str) -> dict[str, Any]:
+    """``data`` if it is an object with the fields of ``cls``, each of its declared type, else TypeError."""
+    if not isinstance(data, dict):
+        raise TypeError(f"{where} : un objet est attendu (trouvé : {type(data).__name__})")
+    declared = {f.name: f for f in fields(cls)}
+    unknown = sorted(str(k) for k in data if k not in declared)
+    if unknown:
+        raise TypeError(f"{where} : clé(s) inconnue(s) {', '.join(unknown)}")
+    missing = [n for n, f in declared.items() if n not in data and n not in _NESTED
+               and f.default is MISSING and f.default_factory is MISSING]
+    if missing:
+        raise TypeError(f"{where} : clé(s) manquante(s) {', '.join(missing)}")
+    for name, value in data.items():
+        kind = declared[name].type
+        if kind in ("str", "CompetenceKind"):
+            ok = isinstance(value, str) and (kind == "str" or value in COMPETENCE_KINDS)
+        elif kind == "bool":
+            ok = isinstance(value, bool)
+        elif kind == "list[str]":
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        else:  # nested lists, checked by the caller
+            ok = True
+        if not ok:
+            raise TypeError(f"{where}.{name} : valeur de type inattendu ({value!r:.60})")
+    return data
 
 
 @dataclass
@@ -270,3 +331,7 @@ class Corpus:
 
     def certification_of(self, item_id: str) -> Certification:
         return self.certification(split_id(item_id)[0])
+
+
+_NESTED: dict[str, type] = {"blocs": Bloc, "activities": Activity, "competences": Competence,
+                            "savoirs": Competence, "criteria": Criterion, "modalities": Modality}

@@ -435,6 +435,10 @@ def run(config: Config | None = None, extra=(), *, use_cache: bool = True, decis
         except Exception:  # a stale or corrupt cache is recomputed, never fatal
             results = None
     if results is None:
+        if use_cache and config.embedding.cache:  # fail before the long computation, not after
+            from crossref.config_checks import check_writable_dir
+
+            check_writable_dir("embedding.cache_dir", config.embedding.cache_dir)
         results = compute(config, corpus)
         if use_cache and config.embedding.cache:
             from crossref.io import atomic_write_bytes

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Iterable
 
 from crossref.errors import CrossrefError, InputError
-from crossref.io import atomic_write_text, certification_json, read_certification_json
-from crossref.model import Certification, Corpus
+from crossref.io import atomic_write_many, certification_json, parse_json, read_certification_json
+from crossref.model import Certification, Corpus, check_cert_id
 from crossref.parsing import load_paths
 from crossref.parsing.seeds import MANIFEST_NAME, ingest_manifest
 
@@ -32,11 +32,18 @@ def ingest(data_dir: str | Path, extra: Iterable[str | Path] = ()) -> list[Path]
     manifest = raw_manifest(data_dir)
     certs = ingest_manifest(manifest)
     load_paths(extra, known={c.id: manifest for c in certs})
+    if not certs:
+        raise InputError(manifest, "manifeste vide : au moins une source est attendue")
     out_dir = data_dir / NORMALISED_DIR
-    written = [atomic_write_text(out_dir / f"{c.id}.json", certification_json(c)) for c in certs]
-    index = json.dumps([c.id for c in certs], ensure_ascii=False, indent=2) + "\n"
-    written.append(atomic_write_text(out_dir / INDEX_NAME, index))
-    return written
+    for c in certs:  # ids matched CERT_ID_RE (validate); still, never write outside out_dir
+        if (out_dir / f"{c.id}.json").resolve().parent != out_dir.resolve():
+            raise InputError(manifest, f"identifiant {c.id!r} : le fichier sortirait de {out_dir}")
+    texts = [(out_dir / f"{c.id}.json", certification_json(c)) for c in certs]
+    texts.append((out_dir / INDEX_NAME, json.dumps([c.id for c in certs], ensure_ascii=False, indent=2) + "\n"))
+    # All files or none: a failed write leaves data/referentiels/ as it was.
+    return atomic_write_many([
+        (path, lambda p, text=text: p.write_text(text, encoding="utf-8", newline="\n")) for path, text in texts
+    ])
 
 
 def load_builtin(data_dir: str | Path) -> list[Certification]:
@@ -50,12 +57,16 @@ def load_builtin(data_dir: str | Path) -> list[Certification]:
             f"{index} : référentiels pas encore construits ; lancer `crossref ingest` "
             "(ou vérifier data_dir dans la configuration)"
         )
-    try:
-        ids = json.loads(read_text(index))
-    except json.JSONDecodeError as exc:
-        raise InputError(index, f"JSON invalide : {exc.msg}", line=exc.lineno) from None
+    ids = parse_json(index, read_text(index))
     if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
         raise InputError(index, "une liste d'identifiants de certification est attendue")
+    if not ids:
+        raise InputError(index, "index vide : aucune certification ; relancer `crossref ingest`")
+    for cert_id in ids:
+        try:
+            check_cert_id(cert_id)  # ids name files: "../x" must never be read
+        except ValueError as exc:
+            raise InputError(index, str(exc)) from None
     certs = []
     for cert_id in ids:
         path = out_dir / f"{cert_id}.json"

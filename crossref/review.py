@@ -142,6 +142,8 @@ class DecisionStore:
             parsed = make_url(url)
         except ArgumentError:
             raise CrossrefError(f"URL de base de données invalide : {url!r}") from None
+        # What messages show: never the password of a server database.
+        self.shown_url = parsed.render_as_string(hide_password=True)
         self._sqlite = parsed.get_backend_name() == "sqlite"
         db = parsed.database or ""
         self._memory = self._sqlite and db in ("", ":memory:")
@@ -160,7 +162,8 @@ class DecisionStore:
             _sqlite_hooks(self._engine)
         self._ready = False
         if self._exists():
-            self._open()
+            # Refuses a foreign or newer database now, writing nothing.
+            self._ready = self.version() == LATEST_VERSION
 
     # -- lifecycle -------------------------------------------------------------
     def close(self) -> None:
@@ -176,6 +179,7 @@ class DecisionStore:
         return self._path is None or self._path.exists()
 
     def _open(self) -> None:
+        """Before a write: create or migrate the schema (a foreign database is refused first)."""
         if self.version() < LATEST_VERSION:
             self.migrate()
         self._ready = True
@@ -198,14 +202,14 @@ class DecisionStore:
             return 0
         try:
             with self._engine.connect() as conn:
-                if not inspect(conn).has_table("schema_version"):
+                if not _check_own_schema(conn, self.shown_url):
                     return 0
                 v = conn.execute(select(func.max(schema_version.c.version))).scalar() or 0
         except SQLAlchemyError as exc:
-            raise CrossrefError(f"base de décisions {self.url!r} illisible : {_reason(exc)}") from None
+            raise CrossrefError(f"base de décisions {self.shown_url!r} illisible : {_reason(exc)}") from None
         if v > LATEST_VERSION:
             raise CrossrefError(
-                f"la base de décisions {self.url!r} est au schéma version {v}, plus récent que "
+                f"la base de décisions {self.shown_url!r} est au schéma version {v}, plus récent que "
                 f"celui que cette version de crossref connaît ({LATEST_VERSION}) : mettez crossref à jour"
             )
         return int(v)
@@ -216,12 +220,14 @@ class DecisionStore:
             self._path.parent.mkdir(parents=True, exist_ok=True)
         try:
             with self._engine.connect().execution_options(crossref_write=True) as conn, conn.begin():
+                # Checked again under the write lock, before the first statement that writes.
+                _check_own_schema(conn, self.shown_url)
                 schema_version.create(conn, checkfirst=True)
                 # Re-read under the write lock: another process may have migrated meanwhile.
                 current = conn.execute(select(func.max(schema_version.c.version))).scalar() or 0
                 if current > LATEST_VERSION:
                     raise CrossrefError(
-                        f"la base de décisions {self.url!r} est au schéma version {current}, plus récent "
+                        f"la base de décisions {self.shown_url!r} est au schéma version {current}, plus récent "
                         f"que celui que cette version de crossref connaît ({LATEST_VERSION}) : mettez crossref à jour"
                     )
                 for m in MIGRATIONS:
@@ -231,7 +237,9 @@ class DecisionStore:
                             version=m.version, description=m.description, applied_at=_now()))
                         current = m.version
         except SQLAlchemyError as exc:
-            raise CrossrefError(f"migration de la base de décisions {self.url!r} impossible : {_reason(exc)}") from None
+            raise CrossrefError(f"migration de la base de décisions {self.shown_url!r} impossible : {_reason(exc)}") from None
+        if self._sqlite and not self._memory:
+            _enable_wal(self._engine)
         self._ready = True
         return int(current)
 
@@ -296,7 +304,7 @@ class DecisionStore:
                 )
                 row["id"] = conn.execute(decisions.insert().values(**row)).inserted_primary_key[0]
         except SQLAlchemyError as exc:
-            raise CrossrefError(f"décision non enregistrée dans {self.url!r} : {_reason(exc)}") from None
+            raise CrossrefError(f"décision non enregistrée dans {self.shown_url!r} : {_reason(exc)}") from None
         return {k: row[k] for k in DECISION_COLUMNS}
 
     # -- queries -----------------------------------------------------------------
@@ -326,15 +334,21 @@ class DecisionStore:
         return self._frame(q)
 
     def _frame(self, query) -> pd.DataFrame:
+        # Reading never creates, migrates or otherwise writes the database.
         if not self._ready:
-            if not self._exists():
+            version = self.version()
+            if version == 0:  # no file, or an empty SQLite file: no decision yet
                 return _empty_decisions()
-            self._open()
+            if version < LATEST_VERSION:
+                raise CrossrefError(
+                    f"la base de décisions {self.shown_url!r} est au schéma version {version} : elle sera mise à "
+                    f"jour (version {LATEST_VERSION}) par la prochaine décision enregistrée ; rien n'a été lu")
+            self._ready = True
         try:
             with self._engine.connect() as conn:
                 rows = conn.execute(query).all()
         except SQLAlchemyError as exc:
-            raise CrossrefError(f"base de décisions {self.url!r} illisible : {_reason(exc)}") from None
+            raise CrossrefError(f"base de décisions {self.shown_url!r} illisible : {_reason(exc)}") from None
         if not rows:
             return _empty_decisions()
         df = pd.DataFrame([tuple(r) for r in rows], columns=DECISION_COLUMNS)
@@ -360,6 +374,40 @@ def _reason(exc: SQLAlchemyError) -> str:
     return str(orig if orig is not None else exc).splitlines()[0]
 
 
+# Table -> columns the store needs; any other table makes the database foreign.
+_OWN_TABLES = {t.name: {c.name for c in t.columns} for t in (schema_version, decisions)}
+
+
+def _check_own_schema(conn: Connection, url: str) -> bool:
+    """True when the database holds crossref's schema, False when it holds no table at all;
+    a database with other tables (or ours with missing columns) is refused, untouched."""
+    insp = inspect(conn)
+    tables = [t for t in insp.get_table_names() if not t.startswith("sqlite_")]
+    if not tables:
+        return False
+    foreign = sorted(set(tables) - set(_OWN_TABLES))
+    missing = {name: cols - {c["name"] for c in insp.get_columns(name)}
+               for name, cols in _OWN_TABLES.items() if name in tables}
+    if foreign or "schema_version" not in tables or any(missing.values()):
+        found = ", ".join(sorted(tables))
+        raise CrossrefError(
+            f"{url} n'est pas une base de décisions crossref (tables trouvées : {found}) ; elle n'a pas été "
+            "modifiée : indiquez une autre database_url (ou un fichier qui n'existe pas encore)")
+    return True
+
+
+def _enable_wal(engine: Engine) -> None:
+    """WAL (readers never block the writer), set once on a store crossref created or migrated:
+    the mode is persistent, and setting it writes to the file."""
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.OperationalError:
+        pass  # read-only file or another process holding it: keep its journal mode
+    finally:
+        raw.close()
+
+
 def _sqlite_hooks(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn, _record) -> None:
@@ -367,12 +415,7 @@ def _sqlite_hooks(engine: Engine) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        try:
-            # WAL: readers never block the writer; persistent once set.
-            cur.execute("PRAGMA journal_mode = WAL")
-        except sqlite3.OperationalError:
-            pass  # read-only file: keep its journal mode
-        cur.close()
+        cur.close()  # journal mode: see _enable_wal (setting it writes to the file)
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:

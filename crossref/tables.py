@@ -130,7 +130,9 @@ def render_table(df: pd.DataFrame, fmt: str, name: str) -> str:
     """CSV or JSON text of a validated table (JSON: a list of records)."""
     df = validate(df, name)
     if fmt == "csv":
-        return df.to_csv(index=False, lineterminator="\n")
+        from crossref.export.safe import csv_text
+
+        return csv_text(df)  # the one CSV writer: no cell can become a spreadsheet formula
     if fmt == "json":
         records = [{k: _jsonable(v) for k, v in r.items()} for r in df.to_dict(orient="records")]
         return json.dumps(records, ensure_ascii=False, indent=2) + "\n"

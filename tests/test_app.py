@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -79,11 +80,16 @@ def open_page(file: str) -> AppTest:
     return at
 
 
+def visible(markdown: str) -> str:
+    """What a reader sees of a markdown source: user texts are escaped (crossref.mdsafe)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
 def texts(at: AppTest) -> str:
     """Every text the page shows (markdown, captions, alerts), one string to search."""
     parts = []
     for kind in ("markdown", "caption", "success", "info", "warning", "error", "subheader", "header"):
-        parts += [str(e.value) for e in getattr(at, kind)]
+        parts += [visible(str(e.value)) for e in getattr(at, kind)]
     return "\n".join(parts)
 
 
@@ -91,7 +97,7 @@ def texts(at: AppTest) -> str:
 @pytest.mark.parametrize("page", PAGES, ids=[p.file for p in PAGES])
 def test_every_page_renders_without_error(app_config, page):
     at = open_page(page.file)
-    assert not at.error, [e.value for e in at.error]
+    assert not at.error, [visible(e.value) for e in at.error]
 
 
 def test_navigation_has_every_page_in_french():
@@ -159,7 +165,7 @@ def test_select_a_pair_and_accept_it(app_config):
     at.text_area(key="eq_note").input("Même compétence, critères proches")
     at.button(key="eq_accept").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any("acceptée" in s.value for s in at.success), texts(at)
+    assert any("acceptée" in visible(s.value) for s in at.success), texts(at)
 
     store = DecisionStore(app_config.db_url)
     try:
@@ -182,11 +188,11 @@ def test_reject_and_amend_are_saved(app_config):
     source, target = key.split("|")
     at.text_input(key="eq_reviewer").input("Bob")
     at.button(key="eq_reject").click().run()
-    assert any("rejetée" in s.value for s in at.success)
+    assert any("rejetée" in visible(s.value) for s in at.success)
     at.selectbox(key="eq_pair").set_value(key).run()  # still listed: the model proposed it
     at.selectbox(key=f"eq_amend_{source}_{target}").set_value("partial")
     at.button(key="eq_amend").click().run()
-    assert any("modifiée" in s.value for s in at.success)
+    assert any("modifiée" in visible(s.value) for s in at.success)
     store = DecisionStore(app_config.db_url)
     try:
         hist = store.history(source, target)
@@ -199,7 +205,7 @@ def test_reject_and_amend_are_saved(app_config):
 def test_decision_without_reviewer_is_refused(app_config):
     at = open_page("equivalences.py")
     at.button(key="eq_accept").click().run()
-    assert any("évaluateur" in e.value for e in at.error)
+    assert any("évaluateur" in visible(e.value) for e in at.error)
     assert not Path(app_config.db_url.removeprefix("sqlite:///")).exists()
 
 
@@ -234,7 +240,7 @@ def test_compute_a_passerelle(app_config):
     assert expected["status"].capitalize() in shown
     assert expected["explanation"] in shown
     rs_blocs = [b.id for b in results.corpus.certification("RS").blocs]
-    assert len([e for e in at.expander if any(b in e.label for b in rs_blocs)]) == len(rs_blocs)
+    assert len([e for e in at.expander if any(b in visible(e.label) for b in rs_blocs)]) == len(rs_blocs)
     labels = [d.proto.label for d in at.get("download_button")]
     assert "Télécharger (Excel)" in labels
     # a subset of the held blocs
@@ -273,7 +279,7 @@ def test_vae_from_an_experience(app_config):
 def test_vae_without_text_shows_an_error(app_config):
     at = open_page("passerelles.py")
     at.button(key="vae_run").click().run()
-    assert any("Décrivez" in e.value for e in at.error)
+    assert any("Décrivez" in visible(e.value) for e in at.error)
 
 
 # ---------------------------------------------------------------- exports
@@ -304,7 +310,7 @@ def test_bad_upload_shows_the_error_and_saves_nothing(own_data, name, content, m
     at = open_page("importer.py")
     at.file_uploader[0].upload(name, content, "text/csv").run()
     assert not at.exception, [e.value for e in at.exception]
-    errors = [e.value for e in at.error]
+    errors = [visible(e.value) for e in at.error]
     assert errors and name in errors[0] and message in errors[0], errors
     assert "rien n'a été enregistré" in errors[0]
     assert not state.imported_files(own_data)
@@ -317,15 +323,15 @@ def test_oversized_upload_is_refused(own_data):
     at = open_page("importer.py")
     big = b"certification,certification_title\n" + b"x" * (5 * 1024 * 1024 + 10)
     at.file_uploader[0].upload("gros.csv", big, "text/csv").run()
-    assert any("trop volumineux" in e.value and "gros.csv" in e.value for e in at.error)
+    assert any("trop volumineux" in e.value and "gros.csv" in visible(e.value) for e in at.error)
     assert not state.imported_files(own_data)
 
 
 def test_upload_preview_add_and_remove(own_data):
     at = open_page("importer.py")
     at.file_uploader[0].upload("../../mon modèle.csv", EXAMPLE_CSV.read_bytes(), "text/csv").run()
-    assert not at.error, [e.value for e in at.error]
-    assert any("EXEMPLE" in s.value for s in at.success)
+    assert not at.error, [visible(e.value) for e in at.error]
+    assert any("EXEMPLE" in visible(s.value) for s in at.success)
     assert not state.imported_files(own_data)  # previewed, not saved yet
     assert len(at.dataframe[0].value) > 0
     at.button(key="imp_add").click().run()
@@ -334,7 +340,7 @@ def test_upload_preview_add_and_remove(own_data):
     assert [f.name for f in files] == ["mon_modele.csv"]
     assert files[0].parent == Path(own_data.data_dir) / state.IMPORTED_DIR
     assert files[0].read_bytes() == EXAMPLE_CSV.read_bytes()
-    assert any("ajouté" in s.value for s in at.success)
+    assert any("ajouté" in visible(s.value) for s in at.success)
     # the new certification joins the corpus (matched against the others)
     at.switch_page(PAGES[0].app_relative).run()
     assert not at.exception, [e.value for e in at.exception]
@@ -344,7 +350,7 @@ def test_upload_preview_add_and_remove(own_data):
     at.selectbox(key="imp_remove_name").set_value("mon_modele.csv")
     at.button(key="imp_remove").click().run()
     assert not state.imported_files(own_data)
-    assert any("retiré" in s.value for s in at.success)
+    assert any("retiré" in visible(s.value) for s in at.success)
 
 
 def test_filenames_are_sanitised():

@@ -405,8 +405,11 @@ def test_failing_write_leaves_previous_file_intact(monkeypatch, tmp_path: Path) 
         raise OSError("disk full")
 
     monkeypatch.setattr(openpyxl.Workbook, "save", broken_save)
-    with pytest.raises(OSError):
+    from crossref.errors import OutputError
+
+    with pytest.raises(OutputError, match="disk full") as info:  # a message naming the file, exit 2
         write_workbook(out, make_results())
+    assert info.value.path == str(out)
     assert out.read_bytes() == b"previous export"
     assert [p.name for p in tmp_path.iterdir()] == ["export.xlsx"]
 

@@ -102,16 +102,16 @@ def test_several_certifications_bom_blank_lines_and_fill_down(tmp_path: Path) ->
         "A,Certif A,Bloc 1,Premier bloc,C1,Un,Énoncé un,x | y\n"
         "\n"
         "A,,1,,C2,Deux,\"Énoncé, avec virgule\n et retour\",\n"
-        "B-2,Certif B,2,Autre bloc,C1,Un,Énoncé B,\n"
+        "B_2,Certif B,2,Autre bloc,C1,Un,Énoncé B,\n"
     )
     path = _write(tmp_path, "multi.csv", text)
     certs = load_file(path)
-    assert [c.id for c in certs] == ["A", "B-2"]
+    assert [c.id for c in certs] == ["A", "B_2"]
     a, b = certs
     assert [bl.id for bl in a.blocs] == ["A:B1"]
     assert a.competence("A:C2").statement == "Énoncé, avec virgule\n et retour"
     assert a.blocs[0].title == "Premier bloc"
-    assert [bl.id for bl in b.blocs] == ["B-2:B2"]
+    assert [bl.id for bl in b.blocs] == ["B_2:B2"]
     assert len(a.criteria) == 2 and not b.criteria
 
 

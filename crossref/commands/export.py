@@ -22,6 +22,11 @@ def _export(args: argparse.Namespace, config: Config) -> int:
     from crossref.export import export, infer_format
 
     fmt = args.format or infer_format(args.out)  # refuse a bad name before the long run
+    if fmt == "csv":
+        from crossref.export.tables import metadata_path
+        from crossref.io import check_destination
+
+        check_destination(metadata_path(args.out))
     from crossref.pipeline import run
 
     results = run(config, args.data or [])

@@ -20,13 +20,19 @@ statement ``=HYPERLINK("http://…","…")`` would become a live link). Two case
   strip one leading ``'`` (:func:`csv_unsafe`). Only text is touched: numbers
   (``-0.5`` as a float) are written as numbers.
 * JSON is not opened by spreadsheets and is written unchanged.
+
+:func:`csv_text` and :func:`csv_rows_text` are the only CSV/TSV writers of the
+project (``crossref competences``, ``pairs``, ``clusters``, ``review list``,
+exports, SSSOM, templates): whatever the command, a CSV cell is never a formula.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import re
-from typing import Any
+from typing import Any, Iterable
 
 import pandas as pd
 
@@ -63,6 +69,20 @@ def csv_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].map(csv_safe)
     return out
+
+
+def csv_text(df: pd.DataFrame, *, sep: str = ",", float_format: str | None = None) -> str:
+    """The CSV (or TSV with ``sep="\\t"``) text of a table, header first, formula-protected."""
+    return csv_safe_frame(df).to_csv(index=False, sep=sep, lineterminator="\n", float_format=float_format)
+
+
+def csv_rows_text(rows: Iterable[Iterable[Any]], *, sep: str = ",") -> str:
+    """The CSV text of plain rows (header included by the caller), formula-protected."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=sep, lineterminator="\n")
+    for row in rows:
+        writer.writerow([csv_safe(v) for v in row])
+    return buf.getvalue()
 
 
 def xlsx_text(value: str) -> str:

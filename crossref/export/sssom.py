@@ -55,7 +55,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from crossref.export.labels import recorded_config, tool_version
-from crossref.export.safe import csv_safe_frame
+from crossref.export.safe import csv_text
 from crossref.io import atomic_write_text
 from crossref.tables import register_schema, validate
 
@@ -244,8 +244,7 @@ def render_sssom(results: Any, **meta: Any) -> str:
             lines += [f"#  {k}: {_yaml_scalar(v)}" for k, v in value.items()]
         else:
             lines.append(f"#{key}: {_yaml_scalar(value)}")
-    table = csv_safe_frame(sssom_table(results))
-    body = table.to_csv(sep="\t", index=False, lineterminator="\n", float_format="%.4f")
+    body = csv_text(sssom_table(results), sep="\t", float_format="%.4f")
     return "\n".join(lines) + "\n" + body
 
 

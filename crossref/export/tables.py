@@ -19,8 +19,8 @@ import pandas as pd
 
 from crossref.errors import CrossrefError
 from crossref.export.labels import recorded_config, tool_version
-from crossref.export.safe import csv_safe_frame
-from crossref.io import atomic_write_text
+from crossref.export.safe import csv_text
+from crossref.io import atomic_write_many, atomic_write_text
 from crossref.tables import validate
 
 PAIR_FORMATS = ("csv", "json")
@@ -49,7 +49,7 @@ def _jsonable(value: Any) -> Any:
 def pairs_csv(results: Any) -> str:
     """The validated pairs table as CSV text, formula-protected."""
     df = validate(results.pairs, "pairs")
-    return csv_safe_frame(df).to_csv(index=False, lineterminator="\n")
+    return csv_text(df)
 
 
 def pairs_json(results: Any) -> str:
@@ -73,8 +73,12 @@ def write_pairs(path: str | Path, results: Any, fmt: str = "csv") -> Path:
     if fmt == "csv":
         text = pairs_csv(results)  # validated before anything is written
         meta = json.dumps(export_metadata(results), ensure_ascii=False, indent=2) + "\n"
-        atomic_write_text(metadata_path(path), meta)
-        return atomic_write_text(path, text)
+        # Both files or neither: a refused destination never leaves an orphan sidecar.
+        meta_path, path = atomic_write_many([
+            (metadata_path(path), lambda p: p.write_text(meta, encoding="utf-8", newline="\n")),
+            (path, lambda p: p.write_text(text, encoding="utf-8", newline="\n")),
+        ])
+        return path
     raise CrossrefError(f"format inconnu pour la table des paires : {fmt!r} (csv ou json)")
 
 

@@ -13,9 +13,8 @@ from typing import Iterable, Mapping
 
 from crossref.errors import InputError
 from crossref.model import Certification
-
 # Larger inputs are refused: a référentiel is tens of kB, never megabytes.
-MAX_INPUT_BYTES = 5 * 1024 * 1024
+from crossref.parsing.limits import MAX_COMPETENCES, MAX_INPUT_BYTES, french_int, french_mb
 
 # Order matters: specific formats before generic ones.
 FORMATS: list[str] = [
@@ -34,7 +33,7 @@ def check_size(path: Path) -> None:
         raise InputError(path, "fichier vide")
     if size > MAX_INPUT_BYTES:
         raise InputError(
-            path, f"fichier trop volumineux ({size / 1e6:.1f} Mo, maximum {MAX_INPUT_BYTES / 1e6:.0f} Mo)"
+            path, f"fichier trop volumineux ({french_mb(size)}, maximum {french_mb(MAX_INPUT_BYTES)})"
         )
 
 
@@ -69,6 +68,9 @@ def load_file(path: str | Path) -> list[Certification]:
         mod = importlib.import_module(mod_name)
         if mod.sniff(path, head):
             certs = mod.parse(path)
+            n = sum(len(c.competences) for c in certs)
+            if n > MAX_COMPETENCES:
+                raise InputError(path, f"trop de compétences ({french_int(n)}, maximum {french_int(MAX_COMPETENCES)})")
             for cert in certs:
                 try:
                     cert.validate()

@@ -28,6 +28,9 @@ from xml.parsers import expat
 from crossref.errors import InputError
 from crossref.model import Bloc, Certification, Competence, Modality, make_id
 
+# Elements nested deeper are refused: serialising and walking the tree is recursive.
+MAX_XML_DEPTH = 100
+
 _NUMERO_RE = re.compile(r"^(RNCP|RS)\s*0*(\d+)$", re.IGNORECASE)
 _LEVEL_RE = re.compile(r"(\d+)")
 # "C1.", "C1 -", "C1.2", "C1.2 :", "C12)", "Compétence C3 :"
@@ -94,16 +97,28 @@ def _read_xml(path: Path) -> _Doc:
     lines: dict[int, int] = {}
     parser = expat.ParserCreate()
 
+    depth = 0
+
     def start(name: str, attrs: dict[str, str]) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > MAX_XML_DEPTH:  # later steps walk the tree recursively
+            raise InputError(path, f"XML trop imbriqué (plus de {MAX_XML_DEPTH} niveaux d'éléments)",
+                             line=parser.CurrentLineNumber)
         elem = builder.start(name, attrs)
         lines[id(elem)] = parser.CurrentLineNumber
+
+    def end(name: str) -> None:
+        nonlocal depth
+        depth -= 1
+        builder.end(name)
 
     def refuse_entity(*_args: object) -> None:
         raise InputError(path, "les déclarations d'entités XML (<!ENTITY>) ne sont pas acceptées",
                          line=parser.CurrentLineNumber)
 
     parser.StartElementHandler = start
-    parser.EndElementHandler = builder.end
+    parser.EndElementHandler = end
     parser.CharacterDataHandler = builder.data
     parser.EntityDeclHandler = refuse_entity
     parser.buffer_text = True
@@ -113,6 +128,9 @@ def _read_xml(path: Path) -> _Doc:
         msg = expat.ErrorString(exc.code) if exc.code else str(exc)
         msg = f"{_EXPAT_FR[msg]} ({msg})" if msg in _EXPAT_FR else msg
         raise InputError(path, f"XML mal formé (colonne {exc.offset + 1}) : {msg}", line=exc.lineno) from None
+    except (LookupError, ValueError) as exc:  # an encoding declaration expat cannot use (UnicodeError too)
+        raise InputError(path, f"encodage déclaré inconnu ou non pris en charge ({exc}) : "
+                               "enregistrez le fichier en UTF-8", line=1) from None
     root = builder.close()
     # Keep elements alive so that ids in `lines` stay unique.
     return _Doc(root, lines)

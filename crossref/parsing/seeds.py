@@ -6,13 +6,12 @@ metadata the raw text does not state (certifier, register number...).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from crossref.errors import InputError
-from crossref.model import Certification
+from crossref.model import Certification, check_cert_id
 
 MANIFEST_NAME = "sources.json"
 
@@ -42,25 +41,62 @@ def read_manifest(path: str | Path) -> list[Source]:
     path = Path(path)
     from crossref.parsing import read_text
 
-    try:
-        entries = json.loads(read_text(path))
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"JSON invalide : {exc.msg}", line=exc.lineno) from None
+    from crossref.io import parse_json
+
+    entries = parse_json(path, read_text(path))
     if not isinstance(entries, list):
         raise InputError(path, "une liste de sources est attendue")
+    if not entries:
+        # An empty manifest would empty the index of the built-in référentiels.
+        raise InputError(path, "manifeste vide : au moins une source est attendue")
     known = _parsers()
+    root = path.parent.resolve()
     sources = []
+    seen: dict[str, int] = {}
     for i, e in enumerate(entries, start=1):
         if not isinstance(e, dict) or not {"id", "parser", "files"} <= e.keys():
-            raise InputError(path, "chaque source doit avoir id, parser et files", row=i)
-        if e["parser"] not in known:
-            raise InputError(path, f"parseur inconnu {e['parser']!r} (connus : {', '.join(known)})", row=i)
-        files = [path.parent / f for f in e["files"]]
-        for f in files:
+            raise InputError(path, f"source n° {i} : chaque source doit avoir id, parser et files", row=i)
+        try:
+            cert_id = check_cert_id(e["id"])
+        except ValueError as exc:
+            raise InputError(path, f"source n° {i} : {exc}", row=i) from None
+        if cert_id in seen:
+            raise InputError(path, f"source n° {i} : identifiant {cert_id} déjà déclaré (source n° {seen[cert_id]})",
+                             row=i)
+        seen[cert_id] = i
+        if not isinstance(e["parser"], str) or e["parser"] not in known:
+            raise InputError(path, f"source n° {i} : parseur inconnu {e['parser']!r} (connus : {', '.join(known)})",
+                             row=i)
+        names = e["files"]
+        if not isinstance(names, list) or not names or not all(isinstance(f, str) and f.strip() for f in names):
+            raise InputError(path, f"source n° {i} : files doit être une liste non vide de noms de fichiers", row=i)
+        files = []
+        for name in names:
+            f = path.parent / name
+            # Raw files stay inside the manifest's folder: no absolute path, no "..", no link out of it.
+            if Path(name).is_absolute() or not _inside(f, root):
+                raise InputError(path, f"source n° {i} : le fichier {name!r} sort du dossier {path.parent}", row=i)
             if not f.is_file():
                 raise InputError(f, f"fichier source introuvable (déclaré dans {path.name}, source {i})")
-        sources.append(Source(e["id"], e["parser"], files, {k: e[k] for k in META_KEYS if k in e}))
+            files.append(f)
+        meta = {}
+        for k in META_KEYS:
+            if k in e:
+                expected = bool if k == "indivisible" else str
+                if not isinstance(e[k], expected):
+                    raise InputError(path, f"source n° {i} : {k} doit être "
+                                           f"{'true ou false' if expected is bool else 'un texte'}", row=i)
+                meta[k] = e[k]
+        sources.append(Source(cert_id, e["parser"], files, meta))
     return sources
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
 
 
 def build(source: Source) -> Certification:

@@ -29,7 +29,13 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from crossref.errors import InputError
-from crossref.model import Bloc, Certification, Competence, Criterion, make_id, split_id
+from crossref.model import (
+    CERT_ID_RE, FORBIDDEN_CHARS_RE, Bloc, Certification, Competence, Criterion, make_id, split_id,
+)
+from crossref.parsing.limits import (
+    MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, MAX_SHEET_ROWS, MAX_XLSX_INFLATED, MAX_XLSX_MEMBERS, MAX_XLSX_RATIO,
+    XLSX_RATIO_FLOOR, french_int, french_mb,
+)
 
 COLUMNS: tuple[str, ...] = (
     "certification",
@@ -51,7 +57,6 @@ REQUIRED: tuple[str, ...] = (
 )
 CRITERIA_SEPARATOR = " | "
 
-CERT_ID_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]*$")
 _BLOC_NUMBER_RE = re.compile(r"^(?:bloc\s*(?:n°\s*)?|b)?0*(\d+)$", re.IGNORECASE)
 _CRITERIA_SPLIT_RE = re.compile(r"\s*\|\s*|\s*[\r\n]+\s*")
 _SPACE_RE = re.compile(r"\s+")
@@ -71,8 +76,9 @@ def sniff(path: Path, head: bytes) -> bool:
 
 def parse(path: Path) -> list[Certification]:
     path = Path(path)
-    rows = _read_xlsx(path) if path.suffix.lower() == ".xlsx" else _read_csv(path)
-    return _build(path, rows)
+    if path.suffix.lower() == ".xlsx":
+        return _build(path, _read_xlsx(path), pad=True)
+    return _build(path, _read_csv(path))
 
 
 def normalize_bloc_code(code: str) -> str:
@@ -94,6 +100,8 @@ def _read_csv(path: Path) -> Iterator[tuple[int, list[str]]]:
 
 
 def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
+    from crossref.export.safe import csv_unsafe
+
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     row_no = 0
     while True:
@@ -104,13 +112,16 @@ def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
             return
         except csv.Error as exc:
             msg = str(exc)
-            if "end of data" in msg or "EOF" in msg:
+            if "field larger than field limit" in msg:
+                detail = f"cellule trop longue (plus de {french_int(MAX_CELL_CHARS)} caractères)"
+            elif "end of data" in msg or "EOF" in msg:
                 detail = "guillemet ouvrant sans guillemet fermant (fichier tronqué ?)"
             else:
                 detail = f"CSV mal formé ({msg})"
             raise InputError(path, detail, line=start_line, row=row_no + 1) from None
         row_no += 1
-        yield row_no, record
+        # A text crossref wrote with a leading "'" (formula protection) reads back as written.
+        yield row_no, [csv_unsafe(c) for c in record]
 
 
 def _cell_to_str(value: Any) -> str:
@@ -123,6 +134,34 @@ def _cell_to_str(value: Any) -> str:
     return str(value)
 
 
+def _check_archive(path: Path) -> None:
+    """Refuse a zip bomb from the archive's directory alone, before anything is inflated.
+
+    Python's zipfile never inflates a member past its declared size (a member
+    lying about it fails its CRC check), so the declared sizes bound the memory.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise InputError(path, f"classeur Excel illisible (archive zip invalide : {exc})") from None
+    if len(infos) > MAX_XLSX_MEMBERS:
+        raise InputError(path, f"classeur Excel refusé : {french_int(len(infos))} éléments dans l'archive "
+                               f"(maximum {french_int(MAX_XLSX_MEMBERS)})")
+    total = 0
+    for info in infos:
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > XLSX_RATIO_FLOOR and ratio > MAX_XLSX_RATIO:
+            raise InputError(
+                path, f"classeur Excel refusé : l'élément {info.filename!r} se décompresse {french_int(int(ratio))} "
+                      f"fois (maximum {MAX_XLSX_RATIO}) : fichier piégé (« bombe zip ») ou anormal")
+    if total > MAX_XLSX_INFLATED:
+        raise InputError(
+            path, f"classeur Excel refusé : une fois décompressé il occuperait {french_mb(total)} "
+                  f"(maximum {french_mb(MAX_XLSX_INFLATED)}) : fichier piégé (« bombe zip ») ou trop volumineux")
+
+
 def _read_xlsx(path: Path) -> Iterator[tuple[int, list[str]]]:
     from crossref.parsing import check_size
 
@@ -131,6 +170,7 @@ def _read_xlsx(path: Path) -> Iterator[tuple[int, list[str]]]:
     check_size(path)
     if not zipfile.is_zipfile(path):
         raise InputError(path, "classeur Excel invalide : ce n'est pas un fichier .xlsx (archive zip attendue)")
+    _check_archive(path)
     try:
         import openpyxl
 
@@ -140,14 +180,67 @@ def _read_xlsx(path: Path) -> Iterator[tuple[int, list[str]]]:
     try:
         if not wb.worksheets:
             raise InputError(path, "classeur Excel sans feuille")
-        ws = wb.worksheets[0]
-        rows = [
-            (i, [_cell_to_str(v) for v in values])
-            for i, values in enumerate(ws.iter_rows(values_only=True), start=1)
-        ]
+        try:
+            rows = list(_sheet_rows(path, wb, wb.worksheets[0]))
+        except InputError:
+            raise
+        except Exception as exc:  # malformed sheet XML, bad CRC (a member lying about its size)...
+            raise InputError(path, f"classeur Excel illisible ({type(exc).__name__}: {exc})") from None
     finally:
         wb.close()
     return iter(rows)
+
+
+def _sheet_rows(path: Path, wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
+    """The sheet's rows as (spreadsheet row number, cell texts), read sparsely.
+
+    openpyxl's own iterator pads every row to the sheet's declared dimension and
+    fills the gaps between rows: a forged dimension (``A1:XFD1048576``) or one
+    cell at row 1 048 576 would make it produce billions of empty cells. Its
+    worksheet parser yields only the cells present in the file.
+    """
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    seen = data_rows = 0
+    with ws._get_source() as src:
+        parser = WorkSheetParser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
+                                 date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+        for row_no, cells in parser.parse():
+            seen += 1
+            if seen > MAX_SHEET_ROWS:
+                raise InputError(path, f"feuille refusée : plus de {french_int(MAX_SHEET_ROWS)} lignes "
+                                       "(supprimez les lignes vides en bas de la feuille)")
+            values: dict[int, str] = {}
+            for cell in cells:
+                text = _cell_to_str(cell.get("value"))
+                if not text.strip():
+                    continue
+                col = int(cell.get("column") or 0)
+                if col < 1 or col > MAX_COLUMNS:
+                    raise InputError(path, f"cellule remplie hors du modèle (colonne n° {french_int(col)}, "
+                                           f"maximum {MAX_COLUMNS})", row=row_no)
+                values[col] = text
+            if not values:
+                continue  # a blank row
+            data_rows += 1
+            if data_rows > MAX_ROWS + 1:  # + the header
+                raise InputError(path, f"trop de lignes (plus de {french_int(MAX_ROWS)} compétences)",
+                                 row=row_no)
+            yield row_no, [values.get(c, "") for c in range(1, max(values) + 1)]
+
+
+def _check_cells(path: Path, row_no: int, record: list[str], names: dict[int, str] | None) -> None:
+    """Cells must be text a référentiel can hold: bounded length, no control characters."""
+    for i, cell in enumerate(record):
+        if len(cell) > MAX_CELL_CHARS:
+            raise InputError(path, f"cellule trop longue ({french_int(len(cell))} caractères, maximum "
+                                   f"{french_int(MAX_CELL_CHARS)})", row=row_no,
+                             column=(names or {}).get(i, f"n° {i + 1}"))
+        bad = FORBIDDEN_CHARS_RE.search(cell)
+        if bad:
+            raise InputError(path, f"caractère de contrôle interdit (U+{ord(bad.group()):04X}) à la position "
+                                   f"{bad.start() + 1} de la cellule", row=row_no,
+                             column=(names or {}).get(i, f"n° {i + 1}"))
 
 
 @dataclass
@@ -158,23 +251,31 @@ class _CertAcc:
     comp_rows: dict[str, int] = field(default_factory=dict)
 
 
-def _build(path: Path, rows: Iterable[tuple[int, list[str]]]) -> list[Certification]:
+def _build(path: Path, rows: Iterable[tuple[int, list[str]]], pad: bool = False) -> list[Certification]:
     it = iter(rows)
     header_row = None
     for row_no, record in it:
+        _check_cells(path, row_no, record, None)
         if any(c.strip() for c in record):
             header_row = (row_no, record)
             break
     if header_row is None:
         raise InputError(path, "fichier vide (aucune ligne d'en-tête)")
     header_no, header = header_row
+    if len(header) > MAX_COLUMNS:
+        raise InputError(path, f"trop de colonnes ({french_int(len(header))}, le modèle en a {len(COLUMNS)})",
+                         row=header_no)
     index, width = _check_header(path, header_no, header)
+    names = {i: name for name, i in index.items()}
 
     certs: dict[str, _CertAcc] = {}
     n_data = 0
     for row_no, record in it:
+        _check_cells(path, row_no, record, names)
         if not any(c.strip() for c in record):
             continue  # blank row
+        if pad and len(record) < width:  # a spreadsheet does not store trailing empty cells
+            record = record + [""] * (width - len(record))
         if len(record) < width:
             raise InputError(
                 path,
@@ -191,9 +292,11 @@ def _build(path: Path, rows: Iterable[tuple[int, list[str]]]) -> list[Certificat
                     "(virgule dans un texte non entouré de guillemets ?)",
                     row=row_no,
                 )
+        n_data += 1
+        if n_data > MAX_ROWS:
+            raise InputError(path, f"trop de lignes (plus de {french_int(MAX_ROWS)} compétences)", row=row_no)
         values = {name: record[i].strip() for name, i in index.items()}
         _add_row(path, row_no, values, certs)
-        n_data += 1
     if n_data == 0:
         raise InputError(path, "aucune compétence : le fichier ne contient que la ligne d'en-tête", row=header_no)
     out = []
@@ -272,8 +375,8 @@ def _add_row(path: Path, row_no: int, v: dict[str, str], certs: dict[str, _CertA
     if not CERT_ID_RE.match(cert_id):
         raise InputError(
             path,
-            f"identifiant de certification invalide {cert_id!r} : lettres majuscules, chiffres, « _ » ou « - » "
-            "(ex. RNCP38938, ICD, BTS_MCO)",
+            f"identifiant de certification invalide {cert_id!r} : lettres majuscules sans accent, chiffres "
+            "ou « _ » (ex. RNCP38938, ICD, BTS_MCO)",
             row=row_no, column="certification",
         )
     bloc_code = normalize_bloc_code(v["bloc_code"])
@@ -397,11 +500,12 @@ def write_template(certs: Iterable[Certification], path: str | Path) -> Path:
     rows = template_rows(certs)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        def write_csv(tmp: Path) -> None:
-            with tmp.open("w", encoding="utf-8", newline="") as fh:
-                csv.writer(fh, lineterminator="\n").writerows(rows)
+        from crossref.export.safe import csv_rows_text
 
-        return atomic_write(path, write_csv)
+        # The one CSV writer: text a spreadsheet could run as a formula gets a leading "'"
+        # (undone when the template is read back).
+        text = csv_rows_text(rows)
+        return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8", newline=""))
     if suffix == ".xlsx":
         def write_xlsx(tmp: Path) -> None:
             import openpyxl

@@ -37,6 +37,7 @@ import streamlit as st
 
 from crossref.config import Config
 from crossref.errors import CrossrefError, InputError
+from crossref.mdsafe import escape_markdown
 
 ENV_CONFIG = "CROSSREF_CONFIG"
 IMPORTED_DIR = "imported"
@@ -169,25 +170,70 @@ def validate_upload(config: Config, name: str, data: bytes) -> Upload:
     return Upload(display, filename, data, certs)
 
 
+IMPORT_LOCK = ".import.lock"  # in imported/: hidden files are not référentiels (imported_files)
+LOCK_TIMEOUT_S = 60.0
+
+
+def _import_lock(config: Config):
+    """A file lock shared by every session and process adding or removing imported référentiels."""
+    from filelock import FileLock
+
+    folder = imported_dir(config)
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(folder / IMPORT_LOCK), timeout=LOCK_TIMEOUT_S)
+
+
+def _locked(config: Config):
+    from filelock import Timeout
+
+    lock = _import_lock(config)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise CrossrefError("un autre import est en cours : réessayez dans un instant") from None
+    return lock
+
+
 def save_upload(config: Config, upload: Upload) -> Path:
-    """Write a validated upload into <data_dir>/imported/ (atomically; never elsewhere)."""
+    """Write a validated upload into <data_dir>/imported/ (atomically; never elsewhere).
+
+    Several sessions may validate uploads at the same time: under a lock shared by
+    all of them, the name and the certification ids are checked again against what
+    is imported *now*, so two sessions adding the same certification cannot both
+    succeed (the corpus would no longer load for anyone).
+    """
     from crossref.io import atomic_write_bytes
+    from crossref.referentiels import load_corpus
 
     folder = imported_dir(config)
     target = folder / sanitize_filename(upload.filename)
     if not _inside(target, folder) or target.parent.resolve() != folder.resolve():
         raise CrossrefError(f"nom de fichier refusé : {upload.filename!r}")
-    if target.exists():
-        raise InputError(upload.original_name, f"un référentiel importé porte déjà le nom {target.name}")
-    return atomic_write_bytes(target, upload.data)
+    lock = _locked(config)
+    try:
+        if target.exists():
+            raise InputError(upload.original_name, f"un référentiel importé porte déjà le nom {target.name}")
+        corpus = load_corpus(config.data_dir, imported_files(config))
+        taken = [c.id for c in upload.certifications if c.id in corpus.ids]
+        if taken:
+            raise InputError(upload.original_name,
+                             f"certification {', '.join(taken)} déjà présente dans le corpus (ajoutée entre-temps "
+                             "depuis une autre session ?) : rien n'a été enregistré")
+        return atomic_write_bytes(target, upload.data)
+    finally:
+        lock.release()
 
 
 def remove_imported(config: Config, filename: str) -> None:
     folder = imported_dir(config)
     target = folder / Path(filename).name
-    if not _inside(target, folder) or not target.is_file():
+    if not _inside(target, folder) or target.name.startswith(".") or not target.is_file():
         raise CrossrefError(f"référentiel importé introuvable : {filename}")
-    target.unlink()
+    lock = _locked(config)
+    try:
+        target.unlink(missing_ok=True)
+    finally:
+        lock.release()
 
 
 def imported_summary(config: Config) -> pd.DataFrame:
@@ -239,6 +285,71 @@ def decide(config: Config, action: str, source: str, target: str, reviewer: str,
         raise ValueError(f"unknown action {action!r}")
     finally:
         store.close()
+
+
+# ---------------------------------------------------------------- reviewer identity
+# Behind an authenticating reverse proxy, the name of the request header in which the
+# proxy passes the authenticated user (e.g. X-Forwarded-User); unset: the reviewer
+# types a name once per session.
+ENV_REVIEWER_HEADER = "CROSSREF_REVIEWER_HEADER"
+_SESSION_REVIEWER = "_reviewer"
+MAX_REVIEWER_CHARS = 100
+
+
+def reviewer_header() -> str:
+    return os.environ.get(ENV_REVIEWER_HEADER, "").strip()
+
+
+def _request_headers() -> Any:
+    """The current request's HTTP headers (st.context.headers; empty outside a server)."""
+    try:
+        return st.context.headers
+    except Exception:  # no script run context (AppTest, bare mode)
+        return {}
+
+
+def check_reviewer_name(name: Any) -> str:
+    """A reviewer name as it will be recorded: stripped, not empty, short, printable (CrossrefError)."""
+    from crossref.model import FORBIDDEN_CHARS_RE
+
+    name = " ".join(str(name or "").split())
+    if not name:
+        raise CrossrefError("le nom de l'évaluateur est obligatoire : indiquez votre nom")
+    if len(name) > MAX_REVIEWER_CHARS or FORBIDDEN_CHARS_RE.search(name):
+        raise CrossrefError(f"nom d'évaluateur refusé : {MAX_REVIEWER_CHARS} caractères imprimables au plus")
+    return name
+
+
+def fixed_reviewer() -> tuple[str, str]:
+    """(name, origin) of this session's reviewer once known: origin "proxy" (the header set by an
+    authenticating proxy) or "session" (typed once in this session); ("", "") before that."""
+    header = reviewer_header()
+    if header:
+        value = _request_headers().get(header) or ""
+        try:
+            return check_reviewer_name(value), "proxy"
+        except CrossrefError:
+            return "", "proxy"
+    name = st.session_state.get(_SESSION_REVIEWER, "")
+    return (name, "session") if name else ("", "")
+
+
+def session_reviewer(typed: str = "") -> str:
+    """The reviewer recorded with a decision of this session.
+
+    Behind a proxy (``$CROSSREF_REVIEWER_HEADER``) it is the proxy's user, never a
+    typed name; otherwise the first name typed in the session is kept for the
+    whole session (later decisions cannot be recorded under another name).
+    """
+    name, origin = fixed_reviewer()
+    if origin == "proxy" and not name:
+        raise CrossrefError(f"identité de l'évaluateur non transmise par le proxy (en-tête {reviewer_header()} "
+                            "absent ou invalide) : décision refusée")
+    if name:
+        return name
+    name = check_reviewer_name(typed)
+    st.session_state[_SESSION_REVIEWER] = name
+    return name
 
 
 def pair_history(config: Config, source: str, target: str) -> pd.DataFrame:
@@ -315,7 +426,7 @@ def load_or_stop() -> Snapshot:
     try:
         snap = snapshot()
     except CrossrefError as exc:
-        st.error(f"Impossible de charger les données : {exc}")
+        st.error(f"Impossible de charger les données : {escape_markdown(exc)}")
         if isinstance(exc, InputError) and IMPORTED_DIR in str(getattr(exc, "path", "")):
             st.info("Ce fichier vient de la page « Importer un référentiel » : vous pouvez l'y retirer.")
         st.stop()
@@ -332,7 +443,7 @@ def sidebar(snap: Snapshot) -> None:
             f"{len(corpus)} certifications · {sum(len(c.competences) for c in corpus)} compétences · "
             f"{snap.decided} paire(s) revue(s)  \n"
             f"Résultats calculés le {french_date(snap.results.created_at) or '—'}"
-            + (f"  \nConfiguration : `{config_path().name}`" if config_path() else "")
+            + (f"  \nConfiguration : {escape_markdown(config_path().name)}" if config_path() else "")
         )
 
 
@@ -555,4 +666,4 @@ def flash(message: str, kind: str = "success") -> None:
 
 def show_flash() -> None:
     for kind, message in st.session_state.pop("_flash", []):
-        getattr(st, kind)(message)
+        getattr(st, kind)(escape_markdown(message))  # messages quote ids, names, notes: plain text

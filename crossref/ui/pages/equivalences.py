@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from crossref.errors import CrossrefError
+from crossref.mdsafe import escape_markdown as md
 from crossref.ui import state
 from crossref.ui.components import (
     DIRECTION_FR, RELATION_FR, RELATIONS, STATUS_FR, STATUSES, bloc_label, cert_label, comp_label,
@@ -114,13 +115,13 @@ source, target = chosen.split("|")
 row = pairs[(pairs["source"] == source) & (pairs["target"] == target)].iloc[0]
 
 st.divider()
-st.subheader(f"{source} ↔ {target}")
+st.subheader(f"{md(source)} ↔ {md(target)}")
 BADGE = {"equivalent": "green", "partial": "orange", "none": "gray"}
 with st.container(horizontal=True):
     st.badge(f"Relation {RELATION_FR[row['relation']]}", color=BADGE[row["relation"]])
     if row["model_relation"] != row["relation"]:
         st.badge(f"proposée par le modèle : {RELATION_FR[row['model_relation']]}", color="gray")
-    st.badge(status_fr(row["status"], row["reviewer"], row["decided_at"]).capitalize(),
+    st.badge(md(status_fr(row["status"], row["reviewer"], row["decided_at"]).capitalize()),
              color={"validated": "blue", "rejected": "red"}.get(row["status"], "gray"))
     st.badge(f"Portée : {DIRECTION_FR.get(row['direction'], row['direction'])}", color="violet")
 m = st.columns(5)
@@ -129,8 +130,8 @@ m[1].metric("Sémantique", f"{row['semantic']:.2f}", help="Similarité des énon
 m[2].metric("Lexical", f"{row['lexical']:.2f}", help="Vocabulaire commun (énoncés et critères propres)")
 m[3].metric("Critères", f"{row['criteria']:.2f}", help="Vocabulaire commun des critères d'évaluation")
 m[4].metric("Rang", int(row["rank"]), help="Rang de la cible parmi les candidats de la source dans sa certification")
-st.caption(f"Statut : {status_fr(row['status'], row['reviewer'], row['decided_at'])}"
-           + (f" — note : {row['note']}" if row["note"] else ""))
+st.caption(md(f"Statut : {status_fr(row['status'], row['reviewer'], row['decided_at'])}"
+              + (f" — note : {row['note']}" if row["note"] else "")))
 
 
 def _side(column, comp_id: str, phrase: str, title: str) -> None:
@@ -161,9 +162,9 @@ _side(left, source, row["source_phrase"], "Source")
 _side(right, target, row["target_phrase"], "Cible")
 
 st.markdown("**Explication**")
-st.info(row["explanation"])
+st.info(md(row["explanation"]))
 if row["shared_terms"]:
-    st.caption(f"Termes communs : {row['shared_terms']}")
+    st.caption(md(f"Termes communs : {row['shared_terms']}"))
 
 hist = state.pair_history(config, source, target)
 with st.expander(f"Historique des décisions ({len(hist)})"):
@@ -176,9 +177,20 @@ with st.expander(f"Historique des décisions ({len(hist)})"):
 st.subheader("Décision")
 if st.session_state.pop("_eq_clear_note", False):
     st.session_state["eq_note"] = ""
+known_reviewer, origin = state.fixed_reviewer()
+typed = ""
 with st.form("eq_decision", clear_on_submit=False):
     f1, f2 = st.columns(2)
-    reviewer = f1.text_input("Évaluateur", key="eq_reviewer", placeholder="Nom de la personne qui décide")
+    if known_reviewer:  # set once per session (or by the authenticating proxy): not editable
+        f1.markdown(f"Évaluateur : **{md(known_reviewer)}**")
+        f1.caption("identité transmise par le proxy d'authentification" if origin == "proxy"
+                   else "fixé pour cette session (rechargez la page pour changer d'évaluateur)")
+    elif origin == "proxy":
+        f1.error(f"Identité non transmise par le proxy (en-tête {md(state.reviewer_header())}) : "
+                 "aucune décision ne peut être enregistrée.")
+    else:
+        typed = f1.text_input("Évaluateur", key="eq_reviewer", max_chars=state.MAX_REVIEWER_CHARS,
+                              placeholder="Votre nom (demandé une fois par session)")
     amend_to = f2.selectbox("Relation (pour « Modifier »)", RELATIONS, key=f"eq_amend_{source}_{target}",
                             index=RELATIONS.index(row["relation"]), format_func=lambda r: RELATION_FR[r])
     note = st.text_area("Note", key="eq_note", placeholder="Justification, source consultée…", height=80)
@@ -193,11 +205,12 @@ with st.form("eq_decision", clear_on_submit=False):
 action = "accept" if accept else "reject" if reject else "amend" if amend else None
 if action:
     try:
+        reviewer = state.session_reviewer(typed)
         d = state.decide(config, action, source, target, reviewer, note,
                          relation=amend_to if action == "amend" else None,
                          model_relation=str(row["model_relation"]))
     except CrossrefError as exc:
-        st.error(f"Décision non enregistrée : {exc}")
+        st.error(f"Décision non enregistrée : {md(exc)}")
     else:
         verb = {"accept": "acceptée", "reject": "rejetée", "amend": "modifiée"}[action]
         state.flash(f"Paire {d['source']} / {d['target']} {verb} (relation : {RELATION_FR[d['relation']]}) "

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from crossref.errors import CrossrefError
+from crossref.mdsafe import escape_markdown as md
 from crossref.parsing import MAX_INPUT_BYTES
 from crossref.ui import state
 
@@ -13,7 +14,7 @@ state.show_flash()
 try:
     config = state.get_config()
 except CrossrefError as exc:
-    st.error(f"Configuration invalide : {exc}")
+    st.error(f"Configuration invalide : {md(exc)}")
     st.stop()
 
 st.write(
@@ -52,13 +53,13 @@ if uploaded is not None:
             st.session_state["imp_checked"] = (ident, upload, "")
     _, upload, problem = st.session_state["imp_checked"]
     if upload is None:
-        st.error(f"Fichier refusé, rien n'a été enregistré. {problem}")
+        st.error(f"Fichier refusé, rien n'a été enregistré. {md(problem)}")
     else:
-        st.success(f"{upload.original_name} : fichier valide — "
-                   + ", ".join(f"{c.id} ({len(c.blocs)} blocs, {len(c.competences)} compétences)"
-                               for c in upload.certifications))
+        st.success(md(f"{upload.original_name} : fichier valide — "
+                      + ", ".join(f"{c.id} ({len(c.blocs)} blocs, {len(c.competences)} compétences)"
+                                  for c in upload.certifications)))
         for cert in upload.certifications:
-            st.subheader(cert.label)
+            st.subheader(md(cert.label))
             st.dataframe(pd.DataFrame([{
                 "Bloc": comp.bloc_id,
                 "Intitulé du bloc": cert.bloc(comp.bloc_id).title,
@@ -67,13 +68,13 @@ if uploaded is not None:
                 "Énoncé": comp.statement,
                 "Critères": len(cert.criteria_for(comp)),
             } for comp in cert.competences]), hide_index=True, width="stretch")
-        st.caption(f"Sera enregistré sous {state.IMPORTED_DIR}/{upload.filename} ; les correspondances "
+        st.caption(f"Sera enregistré sous {md(state.IMPORTED_DIR + '/' + upload.filename)} ; les correspondances "
                    "seront recalculées avec ce référentiel (quelques dizaines de secondes).")
         if st.button("Ajouter au corpus", type="primary", key="imp_add", icon=":material/add:"):
             try:
                 state.save_upload(config, upload)
             except CrossrefError as exc:
-                st.error(f"Ajout impossible : {exc}")
+                st.error(f"Ajout impossible : {md(exc)}")
             else:
                 st.session_state.pop("imp_checked", None)
                 st.session_state["imp_nonce"] = nonce + 1  # empties the uploader
@@ -97,7 +98,7 @@ else:
         try:
             state.remove_imported(config, to_remove)
         except CrossrefError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
             state.flash(f"{to_remove} retiré du corpus.")
             st.rerun()

@@ -5,6 +5,7 @@ import streamlit as st
 
 from crossref.coverage import bloc_cell_pairs
 from crossref.figures import coverage_heatmap
+from crossref.mdsafe import escape_markdown as md
 from crossref.ui import state
 from crossref.ui.components import (
     DIRECTION_FR, RELATION_FR, STATUS_FR, bloc_label, cert_label, clickable_cells, comp_label, pct,
@@ -28,8 +29,8 @@ if st.session_state.get("mx_target") not in targets:
 target = c2.selectbox("Certification visée (cible, colonnes)", targets, key="mx_target",
                       format_func=lambda c: cert_label(corpus, c))
 
-st.caption(f"Cellule (ligne A, colonne B) : part des compétences du bloc B de {target} couvertes par les "
-           f"compétences du bloc A de {source} (équivalente = 1, partielle = ½, selon la configuration). "
+st.caption(f"Cellule (ligne A, colonne B) : part des compétences du bloc B de {md(target)} couvertes par les "
+           f"compétences du bloc A de {md(source)} (équivalente = 1, partielle = ½, selon la configuration). "
            "Matrice orientée : inversez source et cible pour l'autre sens. Cliquez sur une cellule pour "
            "voir les paires de compétences qui la composent.")
 
@@ -67,7 +68,7 @@ value = matrix.loc[sbloc, tbloc]
 counted_only = st.toggle("Seulement la meilleure paire de chaque compétence cible (celles qui font la valeur)",
                          value=False, key="mx_counted")
 cell = bloc_cell_pairs(results.pairs, sbloc, tbloc, results.config.passerelles, counted_only=counted_only)
-st.markdown(f"**Couverture de {tbloc} par {sbloc} : {pct(value)}** — {len(cell)} paire(s) créditée(s), "
+st.markdown(f"**Couverture de {md(tbloc)} par {md(sbloc)} : {pct(value)}** — {len(cell)} paire(s) créditée(s), "
             f"{len(corpus.certification(target).competences_of(tbloc))} compétence(s) dans le bloc cible.")
 if cell.empty:
     st.info("Aucune paire équivalente ou partielle entre ces deux blocs.")

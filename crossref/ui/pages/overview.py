@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from crossref.figures import certification_heatmap
+from crossref.mdsafe import escape_markdown as md
 from crossref.ui import state
 from crossref.ui.components import pct
 
@@ -60,5 +61,5 @@ st.dataframe(
 if len(summary):
     best = summary.assign(m=summary[["Couverture de B par A", "Couverture de A par B"]].max(axis=1))
     top = best.sort_values("m", ascending=False).iloc[0]
-    st.caption(f"Recouvrement le plus fort : {top['Certification A']} / {top['Certification B']} "
+    st.caption(f"Recouvrement le plus fort : {md(top['Certification A'])} / {md(top['Certification B'])} "
                f"({pct(top['m'])} de l'une couverte par l'autre).")

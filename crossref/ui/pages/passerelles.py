@@ -8,6 +8,7 @@ import streamlit as st
 
 from crossref.errors import CrossrefError
 from crossref.figures import passerelle_bar
+from crossref.mdsafe import escape_markdown as md
 from crossref.passerelles import STATUS_FULL, STATUS_PARTIAL, passerelle, passerelle_table, vae
 from crossref.ui import state
 from crossref.ui.components import RELATION_FR, bloc_label, cert_label, comp_label, pct
@@ -20,8 +21,8 @@ ids = corpus.ids
 
 
 def _status_box(result: dict) -> None:
-    text = f"**{result['status'].capitalize()}** — couverture globale {pct(result['coverage'])}. " \
-           f"{result.get('explanation', '')}"
+    text = f"**{md(result['status'].capitalize())}** — couverture globale {pct(result['coverage'])}. " \
+           f"{md(result.get('explanation', ''))}"
     if result["status"] == STATUS_FULL:
         st.success(text)
     elif result["status"] == STATUS_PARTIAL:
@@ -34,7 +35,7 @@ def _bloc_details(result: dict, vae_mode: bool) -> None:
     target = corpus.certification(result["to"])
     for b in result["blocs"]:
         icon = {"dispense totale possible": "✅", "dispense partielle": "🟡"}.get(b["status"], "⬜")
-        with st.expander(f"{icon} {bloc_label(corpus, b['bloc'])} — {b['status']} ({pct(b['coverage'])})"):
+        with st.expander(f"{icon} {md(bloc_label(corpus, b['bloc']))} — {b['status']} ({pct(b['coverage'])})"):
             if b["matched"]:
                 st.markdown("**Compétences couvertes**")
                 if vae_mode:
@@ -107,7 +108,7 @@ with tab_p:
         held_cert = corpus.certification(held)
         all_blocs = [b.id for b in held_cert.blocs]
         if held_cert.indivisible:
-            st.caption(f"{held} est indivisible (RS) : elle se détient en entier.")
+            st.caption(f"{md(held)} est indivisible (RS) : elle se détient en entier.")
             blocs = all_blocs
         else:
             blocs = st.multiselect(f"Blocs détenus de {held}", all_blocs, default=all_blocs, key=f"pa_blocs_{held}",
@@ -118,7 +119,7 @@ with tab_p:
             try:
                 result = passerelle(results.pairs, corpus, held, target, results.config.passerelles, blocs=blocs)
             except CrossrefError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             else:
                 _show(result, False, "pa")
 
@@ -139,11 +140,11 @@ with tab_v:
                     st.session_state["vae_result"] = (key, vae(results, text, target_v))
             except CrossrefError as exc:
                 st.session_state.pop("vae_result", None)
-                st.error(str(exc))
+                st.error(md(exc))
     stored = st.session_state.get("vae_result")
     if stored and stored[0] == key:
         result = stored[1]
-        st.markdown(f"**{len(result['evidenced'])} compétence(s) de {target_v} attestée(s)** par "
+        st.markdown(f"**{len(result['evidenced'])} compétence(s) de {md(target_v)} attestée(s)** par "
                     f"{len(result['sentences'])} phrase(s).")
         if result["evidenced"]:
             st.dataframe(pd.DataFrame([{
