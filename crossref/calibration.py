@@ -68,6 +68,9 @@ class Artifact:
                 raise ValueError(f"format {data.get('format')!r} (attendu {ARTIFACT_FORMAT})")
             ch = data["channels"]
             stats = {c: ChannelStats(float(v["mean"]), float(v["std"])) for c, v in ch.items()}
+            m = data["pair_model"]
+            if not 0.0 <= float(m["partial_threshold"]) <= float(m["equivalent_threshold"]) <= 1.0:
+                raise ValueError("il faut 0 ≤ partial_threshold ≤ equivalent_threshold ≤ 1")
             for c, s in stats.items():
                 if not (np.isfinite(s.mean) and np.isfinite(s.std) and s.std > 0):
                     raise ValueError(f"statistiques invalides pour le canal {c}")

@@ -65,10 +65,6 @@ RANGES: dict[str, Range] = {
     "embedding.threads": Range(1, 256),
     "matching.hubness": UNIT,
     "matching.hubness_k": POSITIVE_INT,
-    "matching.calibration_scale": Range(0.0, low_open=True),
-    "matching.equivalent_threshold": UNIT,
-    "matching.partial_threshold": UNIT,
-    "matching.max_rank": POSITIVE_INT,
     "matching.top_k": POSITIVE_INT,
     # 0 would keep no pair of a large block (pairs silently dropped).
     "matching.max_block_pairs": POSITIVE_INT,
@@ -83,7 +79,6 @@ RANGES: dict[str, Range] = {
 
 # (lower, higher): the first may not exceed the second.
 ORDERS: list[tuple[str, str]] = [
-    ("matching.partial_threshold", "matching.equivalent_threshold"),
     ("passerelles.partial_coverage", "passerelles.full_coverage"),
     ("passerelles.partial_credit", "passerelles.equivalent_credit"),
     ("passerelles.vae_evidence_threshold", "passerelles.vae_equivalent_threshold"),
@@ -92,13 +87,11 @@ ORDERS: list[tuple[str, str]] = [
 # {channel: number} tables: the range of each number.
 CHANNEL_TABLES: dict[str, Range] = {
     "matching.channels": Range(0.0),  # a weight; a negative one would invert a channel
-    "matching.reference_mean": Range(),
-    "matching.reference_std": Range(0.0, low_open=True),  # divides the cosines
 }
 
 # Text settings that name a backend, or that may not be empty.
 BACKEND_KEYS = ("matching.clause_backend",)
-NON_EMPTY_KEYS = ("embedding.st_model", "embedding.cache_dir")
+NON_EMPTY_KEYS = ("embedding.st_model", "embedding.cache_dir", "matching.calibration")
 
 
 def fmt(v: Any) -> str:
