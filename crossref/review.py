@@ -161,6 +161,7 @@ class DecisionStore:
         if self._sqlite:
             _sqlite_hooks(self._engine)
         self._ready = False
+        self._ident: tuple[int, int] | None = None  # (device, inode) of the SQLite file seen last
         if self._exists():
             # Refuses a foreign or newer database now, writing nothing.
             self._ready = self.version() == LATEST_VERSION
@@ -183,6 +184,14 @@ class DecisionStore:
         if self.version() < LATEST_VERSION:
             self.migrate()
         self._ready = True
+        self._ident = self._file_ident()
+
+    def _file_ident(self) -> tuple[int, int] | None:
+        try:
+            st_ = self._path.stat() if self._path is not None else None
+        except FileNotFoundError:
+            return None
+        return (st_.st_dev, st_.st_ino) if st_ is not None else None
 
     def _write_conn(self) -> Connection:
         if not self._ready:
@@ -332,6 +341,30 @@ class DecisionStore:
         q = (select(*[decisions.c[c] for c in DECISION_COLUMNS])
              .where(decisions.c.id.in_(latest)).order_by(decisions.c.id))
         return self._frame(q)
+
+    def log_version(self) -> tuple[int, int]:
+        """(decisions in the log, last decision id): one small query, no schema check after the first.
+
+        The log is append-only, so this changes with every decision, whoever records it (this
+        process, another one, the CLI); the count also catches a log replaced by an older copy.
+        A store that does not exist yet is (0, 0) and is not created.
+        """
+        if self._path is not None:
+            ident = self._file_ident()
+            if ident is None:
+                return (0, 0)
+            if self._ready and ident != self._ident:
+                # The file was replaced: pooled connections still read the old one.
+                self._engine.dispose()
+                self._ready = False
+        if not self._ready:
+            self._open()
+        try:
+            with self._engine.connect() as conn:
+                count, last = conn.execute(select(func.count(decisions.c.id), func.max(decisions.c.id))).one()
+        except SQLAlchemyError as exc:
+            raise CrossrefError(f"base de décisions {self.url!r} illisible : {_reason(exc)}") from None
+        return int(count or 0), int(last or 0)
 
     def _frame(self, query) -> pd.DataFrame:
         # Reading never creates, migrates or otherwise writes the database.

@@ -219,6 +219,68 @@ def test_bad_url() -> None:
         DecisionStore("not a url")
 
 
+# -- the cheap version check (one store per dashboard process) -------------------------
+
+
+def test_log_version_of_a_missing_store_creates_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "sub" / "decisions.sqlite"
+    s = DecisionStore(f"sqlite:///{db}")
+    assert s.log_version() == (0, 0)
+    assert not db.parent.exists()
+
+
+def test_log_version_follows_every_decision_from_any_writer(tmp_path: Path) -> None:
+    url = _url(tmp_path)
+    reader = DecisionStore(url)  # opened before the file exists, kept open (as the dashboard does)
+    assert reader.log_version() == (0, 0)
+    other = DecisionStore(url)   # another process or the CLI
+    d1 = other.accept("A:C1", "B:C1", "alice", model_relation="partial")
+    assert reader.log_version() == (1, d1["id"])
+    d2 = other.reject("A:C1", "B:C1", "bob")  # same pair again: still a new version
+    assert reader.log_version() == (2, d2["id"])
+    d3 = reader.amend("A:C2", "B:C3", "equivalent", "carol")
+    assert other.log_version() == reader.log_version() == (3, d3["id"])
+    assert len(reader.current()) == 2  # the version counts log rows, the decided pairs are 2
+    other.close()
+    reader.close()
+
+
+def test_log_version_sees_a_replaced_store_file(tmp_path: Path) -> None:
+    url = _url(tmp_path)
+    reader = DecisionStore(url)
+    w = DecisionStore(url)
+    for i in range(3):
+        w.amend(f"A:C{i}", "B:C1", "partial", "alice")
+    w.close()
+    assert reader.log_version()[0] == 3
+    # Restored from an older copy: a new file with one decision.
+    db = tmp_path / "decisions.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    assert reader.log_version() == (0, 0)
+    w = DecisionStore(url)
+    d = w.amend("A:C9", "B:C9", "equivalent", "bob")
+    w.close()
+    assert reader.log_version() == (1, d["id"])
+    assert list(reader.current()["source"]) == ["A:C9"]
+    reader.close()
+
+
+def test_log_version_is_one_small_query(tmp_path: Path) -> None:
+    url = _url(tmp_path)
+    s = DecisionStore(url)
+    for i in range(20):
+        s.amend(f"A:C{i}", "B:C1", "partial", "alice")
+    s.log_version()  # the first call may check the schema
+    statements: list[str] = []
+    sa.event.listen(s._engine, "before_cursor_execute",
+                    lambda conn, cursor, statement, *a: statements.append(statement))
+    assert s.log_version() == (20, 20)
+    queries = [q for q in statements if not q.startswith("BEGIN")]
+    assert len(queries) == 1 and "count" in queries[0].lower() and "max" in queries[0].lower()
+    s.close()
+
+
 # -- concurrency ---------------------------------------------------------------------
 
 

@@ -7,10 +7,10 @@ import re
 from typing import Any, Iterable
 
 from crossref.export.labels import DIRECTION_FR, RELATION_FR, status_fr
+from crossref.views import STATUS_FR, bloc_label, cert_label, comp_label  # one definition (crossref.views)
 
 RELATIONS = ["equivalent", "partial", "none"]
 STATUSES = ["suggested", "validated", "rejected"]
-STATUS_FR = {"suggested": "suggérée", "validated": "validée", "rejected": "rejetée"}
 
 __all__ = ["RELATION_FR", "DIRECTION_FR", "STATUS_FR", "status_fr", "highlight_html", "cert_label",
            "comp_label", "bloc_label", "pct", "html_list"]
@@ -24,32 +24,6 @@ def pct(x: Any) -> str:
     if v != v:
         return "—"
     return f"{v:.0%}".replace("%", " %")
-
-
-def cert_label(corpus: Any, cert_id: str) -> str:
-    try:
-        return corpus.certification(cert_id).label
-    except KeyError:
-        return cert_id
-
-
-def bloc_label(corpus: Any, bloc_id: str, width: int = 80) -> str:
-    try:
-        title = corpus.bloc(bloc_id).title
-    except KeyError:
-        return bloc_id
-    title = title if len(title) <= width else title[: width - 1] + "…"
-    return f"{bloc_id} — {title}" if title else bloc_id
-
-
-def comp_label(corpus: Any, comp_id: str, width: int = 80) -> str:
-    try:
-        comp = corpus.competence(comp_id)
-    except KeyError:
-        return comp_id
-    title = comp.title or comp.statement
-    title = title if len(title) <= width else title[: width - 1] + "…"
-    return f"{comp_id} — {title}"
 
 
 def _phrase_pattern(phrase: str) -> re.Pattern | None:

@@ -257,34 +257,34 @@ def imported_summary(config: Config) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- decisions
-def decisions_version(config: Config) -> tuple[int, int]:
-    """(decided pairs, last decision id): changes with every decision, whoever takes it."""
+@st.cache_resource(show_spinner=False, max_entries=8)
+def decision_store(url: str) -> Any:
+    """The process's decision store for ``url``: one SQLAlchemy engine (and connection pool) shared by
+    every session, instead of one per run. Thread-safe: each query takes its own connection."""
     from crossref.review import DecisionStore
 
-    store = DecisionStore(config.db_url)
-    try:
-        cur = store.current()
-    finally:
-        store.close()
-    return (len(cur), int(cur["id"].max()) if len(cur) else 0)
+    return DecisionStore(url)
+
+
+def decisions_version(config: Config) -> tuple[int, int]:
+    """(decisions in the log, last decision id): changes with every decision, whoever takes it.
+
+    One small query on the shared store per run (the decisions themselves are read once per version).
+    """
+    return decision_store(config.db_url).log_version()
 
 
 def decide(config: Config, action: str, source: str, target: str, reviewer: str, note: str = "",
            relation: str | None = None, model_relation: str | None = None) -> dict:
     """Record accept / reject / amend in the decision store (raises CrossrefError with a French message)."""
-    from crossref.review import DecisionStore
-
-    store = DecisionStore(config.db_url)
-    try:
-        if action == "accept":
-            return store.accept(source, target, reviewer, note, model_relation=model_relation)
-        if action == "reject":
-            return store.reject(source, target, reviewer, note, model_relation=model_relation)
-        if action == "amend":
-            return store.amend(source, target, relation or "", reviewer, note, model_relation=model_relation)
-        raise ValueError(f"unknown action {action!r}")
-    finally:
-        store.close()
+    store = decision_store(config.db_url)
+    if action == "accept":
+        return store.accept(source, target, reviewer, note, model_relation=model_relation)
+    if action == "reject":
+        return store.reject(source, target, reviewer, note, model_relation=model_relation)
+    if action == "amend":
+        return store.amend(source, target, relation or "", reviewer, note, model_relation=model_relation)
+    raise ValueError(f"unknown action {action!r}")
 
 
 # ---------------------------------------------------------------- reviewer identity
@@ -352,14 +352,15 @@ def session_reviewer(typed: str = "") -> str:
     return name
 
 
-def pair_history(config: Config, source: str, target: str) -> pd.DataFrame:
-    from crossref.review import DecisionStore
+@st.cache_data(show_spinner=False, max_entries=256)
+def _pair_history(url: str, version: tuple[int, int], source: str, target: str) -> pd.DataFrame:
+    return decision_store(url).history(source, target)
 
-    store = DecisionStore(config.db_url)
-    try:
-        return store.history(source, target)
-    finally:
-        store.close()
+
+def pair_history(config: Config, source: str, target: str, version: tuple[int, int] | None = None) -> pd.DataFrame:
+    """The decisions on one pair, oldest first (read once per decision version)."""
+    version = decisions_version(config) if version is None else version
+    return _pair_history(config.db_url, tuple(version), source, target)
 
 
 # ---------------------------------------------------------------- results
@@ -371,7 +372,8 @@ class Snapshot:
     results: Any  # crossref.pipeline.Results
     key: str
     imported: tuple[Path, ...]
-    decided: int
+    decided: int                      # reviewed pairs (their latest decision)
+    version: tuple[int, int] = (0, 0)  # decisions_version() the results were reviewed at
 
 
 _computed: set[str] = set()  # model keys computed in this process (to show progress only when needed)
@@ -394,12 +396,14 @@ def _model_results(model_json: str, extra: tuple[str, ...], signature: tuple) ->
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _reviewed_results(cfg_json: str, model_json: str, extra: tuple[str, ...], signature: tuple,
-                      version: tuple) -> Any:
+                      version: tuple) -> tuple[Any, int]:
+    """(the model's results with the decisions applied, reviewed pairs), once per decision version."""
     from crossref import pipeline
 
     model = _model_results(model_json, extra, signature)
     config = Config.from_dict(json.loads(cfg_json))
-    return dataclasses.replace(model, config=config, pairs=pipeline.apply_reviewed(model.pairs, config))
+    reviewed = dataclasses.replace(model, config=config, pairs=pipeline.apply_reviewed(model.pairs, config))
+    return reviewed, len(decision_store(config.db_url).current())
 
 
 def snapshot(config: Config | None = None) -> Snapshot:
@@ -416,9 +420,9 @@ def snapshot(config: Config | None = None) -> Snapshot:
                         "chargement des modèles et des textes, jusqu'à une minute)…", show_time=True):
             _model_results(model_json, extra, signature)
         _computed.add(model_key)
-    results = _reviewed_results(cfg, model_json, extra, signature, version)
+    results, decided = _reviewed_results(cfg, model_json, extra, signature, version)
     key = hashlib.sha256(repr((cfg, signature, version)).encode()).hexdigest()[:16]
-    return Snapshot(config, results, key, tuple(files), version[0])
+    return Snapshot(config, results, key, tuple(files), decided, version)
 
 
 def load_or_stop() -> Snapshot:
@@ -467,25 +471,10 @@ def bloc_matrix(_snap: Snapshot, key: str, source: str, target: str) -> pd.DataF
 @st.cache_data(show_spinner=False, max_entries=16)
 def overlap_summary(_snap: Snapshot, key: str) -> pd.DataFrame:
     """One row per pair of certifications: proposed / reviewed pairs and the coverage both ways."""
+    from crossref.views import overlap_summary as summary
+
     r = _snap.results
-    pairs = r.pairs
-    matrix = certification_matrix(_snap, key)
-    ids = r.corpus.ids
-    rows = []
-    for i, a in enumerate(ids):
-        for b in ids[i + 1:]:
-            sub = pairs[(pairs["source_cert"] == a) & (pairs["target_cert"] == b)]
-            rows.append({
-                "Certification A": a,
-                "Certification B": b,
-                "Équivalentes": int((sub["relation"] == "equivalent").sum()),
-                "Partielles": int((sub["relation"] == "partial").sum()),
-                "Validées": int((sub["status"] == "validated").sum()),
-                "Rejetées": int((sub["status"] == "rejected").sum()),
-                "Couverture de B par A": float(matrix.loc[a, b]),
-                "Couverture de A par B": float(matrix.loc[b, a]),
-            })
-    return pd.DataFrame(rows)
+    return summary(r.pairs, r.corpus.ids, certification_matrix(_snap, key))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -507,15 +496,119 @@ def cluster_summary(_snap: Snapshot, key: str) -> pd.DataFrame:
 
 
 def pair_counts(pairs: pd.DataFrame) -> dict[str, int]:
-    """Counts over one orientation of each pair (the table holds both)."""
-    one = pairs[pairs["source"] < pairs["target"]]
-    return {
-        "equivalent": int((one["relation"] == "equivalent").sum()),
-        "partial": int((one["relation"] == "partial").sum()),
-        "validated": int((one["status"] == "validated").sum()),
-        "rejected": int((one["status"] == "rejected").sum()),
-        "pending": int(((one["status"] == "suggested") & one["relation"].isin(["equivalent", "partial"])).sum()),
-    }
+    """Counts over one orientation of each pair (the table holds both): crossref.views.pair_counts."""
+    from crossref.views import pair_counts as counts
+
+    return counts(pairs)
+
+
+# ---------------------------------------------------------------- view models, shared by every session
+# Computed once per results and decision version (Snapshot.key) and page choice, by crossref.views;
+# st.cache_resource hands every session the same objects: pages only read and render them.
+@dataclass(frozen=True)
+class OverviewModel:
+    counts: dict                # corpus_counts + pair_counts
+    certifications: pd.DataFrame
+    matrix: pd.DataFrame        # certification x certification coverage
+    figure: Any                 # its plotly heatmap
+    summary: pd.DataFrame       # overlap_summary
+    strongest: tuple | None     # (A, B, coverage)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _overview_model(_snap: Snapshot, key: str) -> OverviewModel:
+    from crossref import views
+    from crossref.figures import certification_heatmap
+
+    r = _snap.results
+    matrix = certification_matrix(_snap, key)
+    summary = overlap_summary(_snap, key)
+    return OverviewModel(
+        counts={**views.corpus_counts(r.corpus), **views.pair_counts(r.pairs)},
+        certifications=views.certifications_table(r.corpus, [p.name for p in _snap.imported]),
+        matrix=matrix, figure=certification_heatmap(matrix, r.corpus), summary=summary,
+        strongest=views.strongest_overlap(summary),
+    )
+
+
+def overview_model(snap: Snapshot) -> OverviewModel:
+    return _overview_model(snap, snap.key)
+
+
+@dataclass(frozen=True)
+class MatrixModel:
+    matrix: pd.DataFrame        # bloc x bloc coverage (crossref.coverage.bloc_matrix)
+    figure: Any                 # its heatmap, cells clickable, height set
+    labelled: pd.DataFrame      # the matrix with « B1 — title » labels
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _matrix_model(_snap: Snapshot, key: str, source: str, target: str) -> MatrixModel:
+    from crossref import views
+    from crossref.figures import coverage_heatmap
+    from crossref.ui.components import clickable_cells
+
+    r = _snap.results
+    matrix = bloc_matrix(_snap, key, source, target)
+    fig = coverage_heatmap(matrix, r.corpus, r.pairs, r.config.passerelles)
+    fig.update_layout(height=max(380, 90 * len(matrix.index) + 160))
+    clickable_cells(fig)
+    return MatrixModel(matrix, fig, views.labelled_matrix(matrix, r.corpus))
+
+
+def matrix_model(snap: Snapshot, source: str, target: str) -> MatrixModel:
+    return _matrix_model(snap, snap.key, source, target)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _cell_table(_snap: Snapshot, key: str, source_bloc: str, target_bloc: str, counted_only: bool) -> pd.DataFrame:
+    from crossref import views
+    from crossref.coverage import bloc_cell_pairs
+
+    r = _snap.results
+    cell = bloc_cell_pairs(r.pairs, source_bloc, target_bloc, r.config.passerelles, counted_only=counted_only)
+    return views.cell_table(cell, r.corpus)
+
+
+def cell_table(snap: Snapshot, source_bloc: str, target_bloc: str, counted_only: bool) -> pd.DataFrame:
+    """The pairs behind one cell of a bloc matrix, labelled (crossref.views.cell_table)."""
+    return _cell_table(snap, snap.key, source_bloc, target_bloc, bool(counted_only))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _equivalence_view(_snap: Snapshot, key: str, f: Any, limit: int) -> Any:
+    from crossref.views import equivalence_view as build
+
+    return build(_snap.results.pairs, _snap.results.corpus, f, limit)
+
+
+def equivalence_view(snap: Snapshot, f: Any, limit: int) -> Any:
+    """The Équivalences page's filtered pairs, table, selector options and labels (crossref.views)."""
+    return _equivalence_view(snap, snap.key, f, limit)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _counts(_snap: Snapshot, key: str) -> dict[str, int]:
+    return pair_counts(_snap.results.pairs)
+
+
+def counts(snap: Snapshot) -> dict[str, int]:
+    """pair_counts of the snapshot's pairs, once per version."""
+    return _counts(snap, snap.key)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _pair_positions(_snap: Snapshot, key: str) -> dict:
+    from crossref.views import pair_positions
+
+    return pair_positions(_snap.results.pairs)
+
+
+def pair_row(snap: Snapshot, source: str, target: str) -> pd.Series:
+    """The pairs-table row of (source, target), found in one lookup (KeyError when absent)."""
+    from crossref.views import pair_row as row
+
+    return row(snap.results.pairs, _pair_positions(snap, snap.key), source, target)
 
 
 # ---------------------------------------------------------------- export bytes

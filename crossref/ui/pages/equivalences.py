@@ -1,15 +1,15 @@
 """Équivalences: filter the scored pairs, read one pair in full, accept / reject / amend it."""
 
-import pandas as pd
 import streamlit as st
 
 from crossref.errors import CrossrefError
 from crossref.mdsafe import escape_markdown as md
 from crossref.ui import state
 from crossref.ui.components import (
-    DIRECTION_FR, RELATION_FR, RELATIONS, STATUS_FR, STATUSES, bloc_label, cert_label, comp_label,
+    DIRECTION_FR, RELATION_FR, RELATIONS, STATUS_FR, STATUSES, bloc_label, cert_label,
     escape, highlight_html, html_list, status_fr,
 )
+from crossref.views import PairFilter
 
 MAX_OPTIONS = 500  # pairs offered in the selector (the table shows them all)
 
@@ -17,7 +17,6 @@ st.title("Équivalences")
 snap = state.load_or_stop()
 results = snap.results
 corpus = results.corpus
-pairs = results.pairs
 config = snap.config
 state.show_flash()
 
@@ -39,27 +38,14 @@ with st.sidebar:
     search = st.text_input("Rechercher (identifiant, passage, terme)", key="eq_search").strip().lower()
     one_way = st.checkbox("Une ligne par paire (sans l'orientation inverse)", value=True, key="eq_one_way")
 
-mask = (
-    pairs["source_cert"].isin(src_certs)
-    & pairs["target_cert"].isin(tgt_certs)
-    & (pairs["relation"].isin(relations) | pairs["model_relation"].isin(relations))
-    & pairs["score"].between(score_range[0], score_range[1])
-    & pairs["status"].isin(statuses)
-)
-if blocs:
-    mask &= pairs["source_bloc"].isin(blocs) | pairs["target_bloc"].isin(blocs)
-view = pairs[mask]
-if search:
-    hay = (view["source"] + " " + view["target"] + " " + view["explanation"]).str.lower()
-    view = view[hay.str.contains(search, regex=False)]
-view = view.sort_values(["score", "source", "target"], ascending=[False, True, True], kind="stable")
-if one_way:
-    lo = view["source"].where(view["source"] < view["target"], view["target"])
-    hi = view["target"].where(view["source"] < view["target"], view["source"])
-    view = view[~(lo + "|" + hi).duplicated()]
-view = view.reset_index(drop=True)
+# Filtered pairs, table, selector options and labels: computed once per version and filters, shared.
+eqv = state.equivalence_view(snap, PairFilter(
+    source_certs=tuple(src_certs), target_certs=tuple(tgt_certs), relations=tuple(relations),
+    score_min=float(score_range[0]), score_max=float(score_range[1]), statuses=tuple(statuses),
+    blocs=tuple(blocs), search=search, one_way=bool(one_way)), MAX_OPTIONS)
+view = eqv.view
 
-counts = state.pair_counts(pairs)
+counts = state.counts(snap)
 st.caption(f"{len(view)} paire(s) affichée(s) · {counts['pending']} proposée(s) à revoir, "
            f"{counts['validated']} validée(s), {counts['rejected']} rejetée(s) au total.")
 
@@ -67,25 +53,14 @@ if view.empty:
     st.info("Aucune paire ne correspond aux filtres.")
     st.stop()
 
-table = pd.DataFrame({
-    "Source": view["source"],
-    "Intitulé source": [comp_label(corpus, s).split(" — ", 1)[-1] for s in view["source"]],
-    "Cible": view["target"],
-    "Intitulé cible": [comp_label(corpus, t).split(" — ", 1)[-1] for t in view["target"]],
-    "Score": view["score"].astype(float),
-    "Relation": view["relation"].map(RELATION_FR),
-    "Modèle": view["model_relation"].map(RELATION_FR),
-    "Statut": view["status"].map(STATUS_FR),
-    "Portée": view["direction"].map(DIRECTION_FR),
-})
 selection = st.dataframe(
-    table, hide_index=True, width="stretch", height=320, key="eq_table",
+    eqv.table, hide_index=True, width="stretch", height=320, key="eq_table",
     on_select="rerun", selection_mode="single-row",
     column_config={"Score": st.column_config.ProgressColumn(format="%.2f", min_value=0, max_value=1)},
 )
 
 # ---------------------------------------------------------------- one pair
-options = [f"{s}|{t}" for s, t in zip(view["source"].head(MAX_OPTIONS), view["target"].head(MAX_OPTIONS))]
+options = list(eqv.options)
 rows_sel = []
 try:
     rows_sel = list(selection.selection.rows)
@@ -102,17 +77,10 @@ if st.session_state.get("eq_pair") not in options:
     st.session_state["eq_pair"] = options[0]
 
 
-def _pair_label(key: str) -> str:
-    s, t = key.split("|")
-    r = view[(view["source"] == s) & (view["target"] == t)]
-    extra = f" ({r['score'].iloc[0]:.2f}, {RELATION_FR[r['relation'].iloc[0]]})" if len(r) else ""
-    return f"{s} → {t}{extra}"
-
-
 chosen = st.selectbox("Paire à examiner (ou cliquez une ligne du tableau)", options, key="eq_pair",
-                      format_func=_pair_label)
+                      format_func=eqv.label)  # one dict lookup per option
 source, target = chosen.split("|")
-row = pairs[(pairs["source"] == source) & (pairs["target"] == target)].iloc[0]
+row = state.pair_row(snap, source, target)
 
 st.divider()
 st.subheader(f"{md(source)} ↔ {md(target)}")
@@ -166,7 +134,7 @@ st.info(md(row["explanation"]))
 if row["shared_terms"]:
     st.caption(md(f"Termes communs : {row['shared_terms']}"))
 
-hist = state.pair_history(config, source, target)
+hist = state.pair_history(config, source, target, snap.version)
 with st.expander(f"Historique des décisions ({len(hist)})"):
     if hist.empty:
         st.write("Aucune décision sur cette paire.")

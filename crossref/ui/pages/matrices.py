@@ -1,15 +1,10 @@
 """Matrices de recouvrement: bloc × bloc coverage of one certification by another; the pairs behind a cell."""
 
-import pandas as pd
 import streamlit as st
 
-from crossref.coverage import bloc_cell_pairs
-from crossref.figures import coverage_heatmap
 from crossref.mdsafe import escape_markdown as md
 from crossref.ui import state
-from crossref.ui.components import (
-    DIRECTION_FR, RELATION_FR, STATUS_FR, bloc_label, cert_label, clickable_cells, comp_label, pct,
-)
+from crossref.ui.components import bloc_label, cert_label, pct
 
 st.title("Matrices de recouvrement")
 snap = state.load_or_stop()
@@ -34,11 +29,9 @@ st.caption(f"Cellule (ligne A, colonne B) : part des compétences du bloc B de {
            "Matrice orientée : inversez source et cible pour l'autre sens. Cliquez sur une cellule pour "
            "voir les paires de compétences qui la composent.")
 
-matrix = state.bloc_matrix(snap, snap.key, source, target)
-fig = coverage_heatmap(matrix, corpus, results.pairs, results.config.passerelles)
-fig.update_layout(height=max(380, 90 * len(matrix.index) + 160))
-clickable_cells(fig)
-event = st.plotly_chart(fig, width="stretch", on_select="rerun", selection_mode="points",
+model = state.matrix_model(snap, source, target)  # once per version and pair of certifications, shared
+matrix = model.matrix
+event = st.plotly_chart(model.figure, width="stretch", on_select="rerun", selection_mode="points",
                         key=f"mx_chart_{source}_{target}")
 
 src_blocs = list(matrix.index)
@@ -67,30 +60,15 @@ tbloc = b2.selectbox("Bloc cible", tgt_blocs, key=f"mx_tbloc_{target}",
 value = matrix.loc[sbloc, tbloc]
 counted_only = st.toggle("Seulement la meilleure paire de chaque compétence cible (celles qui font la valeur)",
                          value=False, key="mx_counted")
-cell = bloc_cell_pairs(results.pairs, sbloc, tbloc, results.config.passerelles, counted_only=counted_only)
-st.markdown(f"**Couverture de {md(tbloc)} par {md(sbloc)} : {pct(value)}** — {len(cell)} paire(s) créditée(s), "
+table = state.cell_table(snap, sbloc, tbloc, counted_only)
+st.markdown(f"**Couverture de {md(tbloc)} par {md(sbloc)} : {pct(value)}** — {len(table)} paire(s) créditée(s), "
             f"{len(corpus.certification(target).competences_of(tbloc))} compétence(s) dans le bloc cible.")
-if cell.empty:
+if table.empty:
     st.info("Aucune paire équivalente ou partielle entre ces deux blocs.")
 else:
-    table = pd.DataFrame({
-        "Compétence source": [comp_label(corpus, s) for s in cell["source"]],
-        "Compétence cible": [comp_label(corpus, t) for t in cell["target"]],
-        "Score": cell["score"].astype(float),
-        "Relation": cell["relation"].map(RELATION_FR),
-        "Crédit": cell["credit"].astype(float),
-        "Portée": cell["direction"].map(DIRECTION_FR),
-        "Statut": cell["status"].map(STATUS_FR),
-        "Passage source": cell["source_phrase"],
-        "Passage cible": cell["target_phrase"],
-        "Explication": cell["explanation"],
-    })
     st.dataframe(table, hide_index=True, width="stretch", key="mx_cell_table",
                  column_config={"Score": st.column_config.ProgressColumn(format="%.2f", min_value=0,
                                                                          max_value=1)})
 
 with st.expander("Matrice en tableau"):
-    shown = matrix.copy()
-    shown.index = [bloc_label(corpus, b, 50) for b in shown.index]
-    shown.columns = [bloc_label(corpus, b, 50) for b in shown.columns]
-    st.dataframe(shown.style.format(pct), width="stretch")
+    st.dataframe(model.labelled.style.format(pct), width="stretch")

@@ -1,0 +1,297 @@
+"""View models of the dashboard: what each page shows, computed from the results alone.
+
+Every function here is a pure function of the reviewed results (corpus, pairs table,
+coverage matrices) and of a page's choices, returning plain tables, labels and figures.
+The dashboard (crossref.ui.state) computes each once per results and decision version and
+shares it across sessions; the pages only render what these return. No Streamlit import.
+
+Tables returned may be shared between sessions: callers must not modify them in place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import pandas as pd
+
+from crossref.export.labels import DIRECTION_FR, RELATION_FR
+
+STATUS_FR = {"suggested": "suggérée", "validated": "validée", "rejected": "rejetée"}
+
+
+# ---------------------------------------------------------------- labels
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def cert_label(corpus: Any, cert_id: str) -> str:
+    """« ID — title » of a certification (its label), or the id when unknown."""
+    try:
+        return corpus.certification(cert_id).label
+    except KeyError:
+        return cert_id
+
+
+def bloc_label(corpus: Any, bloc_id: str, width: int = 80) -> str:
+    """« B1 — title » cut to ``width`` characters, or the id when unknown."""
+    try:
+        title = corpus.bloc(bloc_id).title
+    except KeyError:
+        return bloc_id
+    title = _cut(title, width)
+    return f"{bloc_id} — {title}" if title else bloc_id
+
+
+def comp_label(corpus: Any, comp_id: str, width: int = 80) -> str:
+    """« ID — title » of a competence (its statement when untitled), cut to ``width``."""
+    try:
+        comp = corpus.competence(comp_id)
+    except KeyError:
+        return comp_id
+    return f"{comp_id} — {_cut(comp.title or comp.statement, width)}"
+
+
+def comp_titles(corpus: Any, ids: Iterable[str], width: int = 80) -> list[str]:
+    """The title part of :func:`comp_label` for each id (the id itself when unknown)."""
+    out = []
+    for i in ids:
+        try:
+            comp = corpus.competence(i)
+        except KeyError:
+            out.append(i)
+            continue
+        out.append(_cut(comp.title or comp.statement, width))
+    return out
+
+
+# ---------------------------------------------------------------- counts (Vue d'ensemble, Équivalences)
+def pair_counts(pairs: pd.DataFrame) -> dict[str, int]:
+    """Counts over one orientation of each pair (the table holds both)."""
+    one = pairs[pairs["source"] < pairs["target"]]
+    return {
+        "equivalent": int((one["relation"] == "equivalent").sum()),
+        "partial": int((one["relation"] == "partial").sum()),
+        "validated": int((one["status"] == "validated").sum()),
+        "rejected": int((one["status"] == "rejected").sum()),
+        "pending": int(((one["status"] == "suggested") & one["relation"].isin(["equivalent", "partial"])).sum()),
+    }
+
+
+def corpus_counts(corpus: Any) -> dict[str, int]:
+    return {
+        "certifications": len(corpus),
+        "blocs": sum(len(x.blocs) for x in corpus),
+        "competences": sum(len(x.competences) for x in corpus),
+    }
+
+
+# ---------------------------------------------------------------- Vue d'ensemble
+CERTIFICATION_COLUMNS = ["Certification", "Intitulé", "Registre", "Niveau", "Certificateur", "Validation",
+                         "Blocs", "Compétences", "Critères", "Origine"]
+
+
+def certifications_table(corpus: Any, imported_names: Iterable[str]) -> pd.DataFrame:
+    """One row per certification loaded: register, level, certifier, counts, built-in or imported."""
+    imported = set(imported_names)
+    rows = []
+    for cert in corpus:
+        names = [s.split("/")[-1] for s in cert.sources] if cert.sources else []
+        rows.append({
+            "Certification": cert.id,
+            "Intitulé": cert.title,
+            "Registre": f"{cert.register} {cert.number}".strip(),
+            "Niveau": cert.level,
+            "Certificateur": cert.certifier,
+            "Validation": "indivisible" if cert.indivisible else "par blocs",
+            "Blocs": len(cert.blocs),
+            "Compétences": len(cert.competences),
+            "Critères": len(cert.criteria),
+            "Origine": "importé" if any(n in imported for n in names) else "intégré",
+        })
+    return pd.DataFrame(rows)
+
+
+SUMMARY_COLUMNS = ["Certification A", "Certification B", "Équivalentes", "Partielles", "Validées", "Rejetées",
+                   "Couverture de B par A", "Couverture de A par B"]
+
+
+def overlap_summary(pairs: pd.DataFrame, ids: list[str], matrix: pd.DataFrame) -> pd.DataFrame:
+    """One row per pair of certifications (A before B in ``ids``): pairs A → B proposed (équivalentes,
+    partielles) and reviewed (validées, rejetées), and the coverage both ways from ``matrix``
+    (crossref.coverage.certification_matrix)."""
+    if len(pairs):
+        counts = pd.DataFrame({
+            "equivalent": (pairs["relation"] == "equivalent"),
+            "partial": (pairs["relation"] == "partial"),
+            "validated": (pairs["status"] == "validated"),
+            "rejected": (pairs["status"] == "rejected"),
+        }).groupby([pairs["source_cert"].to_numpy(), pairs["target_cert"].to_numpy()]).sum()
+    else:
+        counts = pd.DataFrame(columns=["equivalent", "partial", "validated", "rejected"])
+    rows = []
+    for i, a in enumerate(ids):
+        for b in ids[i + 1:]:
+            c = counts.loc[(a, b)] if (a, b) in counts.index else None
+            rows.append({
+                "Certification A": a,
+                "Certification B": b,
+                "Équivalentes": int(c["equivalent"]) if c is not None else 0,
+                "Partielles": int(c["partial"]) if c is not None else 0,
+                "Validées": int(c["validated"]) if c is not None else 0,
+                "Rejetées": int(c["rejected"]) if c is not None else 0,
+                "Couverture de B par A": float(matrix.loc[a, b]),
+                "Couverture de A par B": float(matrix.loc[b, a]),
+            })
+    return pd.DataFrame(rows)
+
+
+def strongest_overlap(summary: pd.DataFrame) -> tuple[str, str, float] | None:
+    """(A, B, coverage) of the pair of certifications with the highest coverage in either direction."""
+    if not len(summary):
+        return None
+    best = summary.assign(m=summary[["Couverture de B par A", "Couverture de A par B"]].max(axis=1))
+    top = best.sort_values("m", ascending=False).iloc[0]
+    return str(top["Certification A"]), str(top["Certification B"]), float(top["m"])
+
+
+# ---------------------------------------------------------------- Matrices de recouvrement
+def cell_table(cell: pd.DataFrame, corpus: Any) -> pd.DataFrame:
+    """The pairs behind one cell of a bloc matrix (crossref.coverage.bloc_cell_pairs), labelled in French."""
+    return pd.DataFrame({
+        "Compétence source": [comp_label(corpus, s) for s in cell["source"]],
+        "Compétence cible": [comp_label(corpus, t) for t in cell["target"]],
+        "Score": cell["score"].astype(float),
+        "Relation": cell["relation"].map(RELATION_FR),
+        "Crédit": cell["credit"].astype(float),
+        "Portée": cell["direction"].map(DIRECTION_FR),
+        "Statut": cell["status"].map(STATUS_FR),
+        "Passage source": cell["source_phrase"],
+        "Passage cible": cell["target_phrase"],
+        "Explication": cell["explanation"],
+    })
+
+
+def labelled_matrix(matrix: pd.DataFrame, corpus: Any, width: int = 50) -> pd.DataFrame:
+    """A bloc matrix with « B1 — title » row and column labels (a new frame)."""
+    shown = matrix.copy()
+    shown.index = [bloc_label(corpus, b, width) for b in shown.index]
+    shown.columns = [bloc_label(corpus, b, width) for b in shown.columns]
+    return shown
+
+
+# ---------------------------------------------------------------- Équivalences
+@dataclass(frozen=True)
+class PairFilter:
+    """The Équivalences page's filters (hashable: a cache key)."""
+
+    source_certs: tuple[str, ...]
+    target_certs: tuple[str, ...]
+    relations: tuple[str, ...] = ("equivalent", "partial")
+    score_min: float = 0.0
+    score_max: float = 1.0
+    statuses: tuple[str, ...] = ("suggested", "validated", "rejected")
+    blocs: tuple[str, ...] = ()
+    search: str = ""
+    one_way: bool = True
+
+
+def filter_pairs(pairs: pd.DataFrame, f: PairFilter) -> pd.DataFrame:
+    """The pairs kept by the filters, best score first (then source, target); with ``one_way``, the
+    first orientation of each pair only. Index reset (row i is the table's row i)."""
+    mask = (
+        pairs["source_cert"].isin(f.source_certs)
+        & pairs["target_cert"].isin(f.target_certs)
+        & (pairs["relation"].isin(f.relations) | pairs["model_relation"].isin(f.relations))
+        & pairs["score"].between(f.score_min, f.score_max)
+        & pairs["status"].isin(f.statuses)
+    )
+    if f.blocs:
+        mask &= pairs["source_bloc"].isin(f.blocs) | pairs["target_bloc"].isin(f.blocs)
+    view = pairs[mask]
+    search = f.search.strip().lower()
+    if search:
+        hay = (view["source"] + " " + view["target"] + " " + view["explanation"]).str.lower()
+        view = view[hay.str.contains(search, regex=False)]
+    view = view.sort_values(["score", "source", "target"], ascending=[False, True, True], kind="stable")
+    if f.one_way:
+        lo = view["source"].where(view["source"] < view["target"], view["target"])
+        hi = view["target"].where(view["source"] < view["target"], view["source"])
+        view = view[~(lo + "|" + hi).duplicated()]
+    return view.reset_index(drop=True)
+
+
+PAIRS_TABLE_COLUMNS = ["Source", "Intitulé source", "Cible", "Intitulé cible", "Score", "Relation", "Modèle",
+                       "Statut", "Portée"]
+
+
+def pairs_table(view: pd.DataFrame, corpus: Any) -> pd.DataFrame:
+    """The Équivalences table: one row per pair of ``view``, labelled in French."""
+    return pd.DataFrame({
+        "Source": view["source"],
+        "Intitulé source": comp_titles(corpus, view["source"]),
+        "Cible": view["target"],
+        "Intitulé cible": comp_titles(corpus, view["target"]),
+        "Score": view["score"].astype(float),
+        "Relation": view["relation"].map(RELATION_FR),
+        "Modèle": view["model_relation"].map(RELATION_FR),
+        "Statut": view["status"].map(STATUS_FR),
+        "Portée": view["direction"].map(DIRECTION_FR),
+    })
+
+
+def pair_key(source: str, target: str) -> str:
+    return f"{source}|{target}"
+
+
+def pair_label(key: str, score: float | None = None, relation: str | None = None) -> str:
+    """« S → T (0.87, équivalente) »; without score, « S → T »."""
+    s, t = key.split("|")
+    extra = f" ({score:.2f}, {RELATION_FR[relation]})" if score is not None else ""
+    return f"{s} → {t}{extra}"
+
+
+def pair_labels(view: pd.DataFrame, limit: int | None = None) -> dict[str, str]:
+    """Selector label of each pair of ``view`` (its first ``limit`` rows), by key « S|T »: one lookup
+    per option instead of a search of the table."""
+    head = view if limit is None else view.head(limit)
+    out: dict[str, str] = {}
+    for s, t, score, rel in zip(head["source"], head["target"], head["score"], head["relation"]):
+        key = pair_key(s, t)
+        if key not in out:  # the first row of a pair, as a search of the table finds it
+            out[key] = pair_label(key, float(score), rel)
+    return out
+
+
+@dataclass(frozen=True)
+class EquivalenceView:
+    """What the Équivalences page shows for one set of filters."""
+
+    view: pd.DataFrame          # filtered pairs (schema "pairs" columns), index 0..n-1
+    table: pd.DataFrame         # pairs_table(view)
+    options: tuple[str, ...]    # selector keys « S|T », the first ``limit`` rows of the view
+    labels: dict[str, str]      # key -> label, for every pair of the view (a row clicked beyond ``limit``)
+
+    def label(self, key: str) -> str:
+        return self.labels.get(key) or pair_label(key)
+
+
+def equivalence_view(pairs: pd.DataFrame, corpus: Any, f: PairFilter, limit: int = 500) -> EquivalenceView:
+    view = filter_pairs(pairs, f)
+    head = view.head(limit)
+    options = tuple(pair_key(s, t) for s, t in zip(head["source"], head["target"]))
+    return EquivalenceView(view, pairs_table(view, corpus), options, pair_labels(view))
+
+
+def pair_positions(pairs: pd.DataFrame) -> dict[tuple[str, str], int]:
+    """(source, target) -> position of its first row in ``pairs``: a pair's row in one lookup."""
+    out: dict[tuple[str, str], int] = {}
+    for i, key in enumerate(zip(pairs["source"].to_numpy(), pairs["target"].to_numpy())):
+        out.setdefault(key, i)
+    return out
+
+
+def pair_row(pairs: pd.DataFrame, positions: dict[tuple[str, str], int], source: str, target: str) -> pd.Series:
+    """The row of pair (source, target) (KeyError when absent)."""
+    return pairs.iloc[positions[(source, target)]]
+

@@ -1,0 +1,284 @@
+"""The dashboard's view models (crossref.views) give what the pages computed themselves before.
+
+Each ``_old_*`` function below is the code a page (or crossref.ui.state) ran on every rerun before
+the view models existed, copied unchanged; the tests compare both on the built-in results with
+reviewed decisions applied (validated, rejected and amended pairs).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from crossref import pipeline, views
+from crossref.config import Config
+from crossref.coverage import bloc_cell_pairs, bloc_matrix, certification_matrix
+from crossref.export.labels import DIRECTION_FR, RELATION_FR
+from crossref.review import apply_decisions
+
+STATUS_FR = {"suggested": "suggérée", "validated": "validée", "rejected": "rejetée"}
+
+
+@pytest.fixture(scope="module")
+def results():
+    r = pipeline.run(Config(), decisions=False)
+    proposed = r.pairs[r.pairs["relation"].isin(["equivalent", "partial"])
+                       & (r.pairs["source"] < r.pairs["target"])].sort_values("score", ascending=False)
+    rows = []
+    for i, (s, t, rel) in enumerate(zip(proposed["source"], proposed["target"], proposed["relation"])):
+        if i >= 12:
+            break
+        action = ("accept", "reject", "amend")[i % 3]
+        relation = rel if action == "accept" else "none" if action == "reject" else "equivalent"
+        rows.append({"id": i + 1, "source": s if i % 2 else t, "target": t if i % 2 else s, "action": action,
+                     "relation": relation, "previous_relation": rel, "note": f"note {i}",
+                     "reviewer": "Alice", "decided_at": "2026-01-02T03:04:05Z"})
+    pairs = apply_decisions(r.pairs, pd.DataFrame(rows))
+    assert set(pairs["status"]) == {"suggested", "validated", "rejected"}
+    return r.__class__(config=r.config, corpus=r.corpus, pairs=pairs, clusters=r.clusters,
+                       created_at=r.created_at, data_versions=r.data_versions)
+
+
+# ---------------------------------------------------------------- the code the pages ran before
+def _old_comp_label(corpus, comp_id, width=80):
+    try:
+        comp = corpus.competence(comp_id)
+    except KeyError:
+        return comp_id
+    title = comp.title or comp.statement
+    title = title if len(title) <= width else title[: width - 1] + "…"
+    return f"{comp_id} — {title}"
+
+
+def _old_bloc_label(corpus, bloc_id, width=80):
+    try:
+        title = corpus.bloc(bloc_id).title
+    except KeyError:
+        return bloc_id
+    title = title if len(title) <= width else title[: width - 1] + "…"
+    return f"{bloc_id} — {title}" if title else bloc_id
+
+
+def _old_pair_counts(pairs):
+    one = pairs[pairs["source"] < pairs["target"]]
+    return {
+        "equivalent": int((one["relation"] == "equivalent").sum()),
+        "partial": int((one["relation"] == "partial").sum()),
+        "validated": int((one["status"] == "validated").sum()),
+        "rejected": int((one["status"] == "rejected").sum()),
+        "pending": int(((one["status"] == "suggested") & one["relation"].isin(["equivalent", "partial"])).sum()),
+    }
+
+
+def _old_overlap_summary(pairs, corpus, matrix):
+    ids = corpus.ids
+    rows = []
+    for i, a in enumerate(ids):
+        for b in ids[i + 1:]:
+            sub = pairs[(pairs["source_cert"] == a) & (pairs["target_cert"] == b)]
+            rows.append({
+                "Certification A": a,
+                "Certification B": b,
+                "Équivalentes": int((sub["relation"] == "equivalent").sum()),
+                "Partielles": int((sub["relation"] == "partial").sum()),
+                "Validées": int((sub["status"] == "validated").sum()),
+                "Rejetées": int((sub["status"] == "rejected").sum()),
+                "Couverture de B par A": float(matrix.loc[a, b]),
+                "Couverture de A par B": float(matrix.loc[b, a]),
+            })
+    return pd.DataFrame(rows)
+
+
+def _old_certifications(corpus, imported):
+    rows = []
+    for cert in corpus:
+        sources = ", ".join(s.split("/")[-1] for s in cert.sources) if cert.sources else ""
+        rows.append({
+            "Certification": cert.id,
+            "Intitulé": cert.title,
+            "Registre": f"{cert.register} {cert.number}".strip(),
+            "Niveau": cert.level,
+            "Certificateur": cert.certifier,
+            "Validation": "indivisible" if cert.indivisible else "par blocs",
+            "Blocs": len(cert.blocs),
+            "Compétences": len(cert.competences),
+            "Critères": len(cert.criteria),
+            "Origine": "importé" if any(s.split("/")[-1] in imported for s in cert.sources) else "intégré",
+        })
+    return pd.DataFrame(rows)
+
+
+def _old_equivalences(pairs, corpus, src_certs, tgt_certs, relations, score_range, statuses, blocs, search,
+                      one_way):
+    mask = (
+        pairs["source_cert"].isin(src_certs)
+        & pairs["target_cert"].isin(tgt_certs)
+        & (pairs["relation"].isin(relations) | pairs["model_relation"].isin(relations))
+        & pairs["score"].between(score_range[0], score_range[1])
+        & pairs["status"].isin(statuses)
+    )
+    if blocs:
+        mask &= pairs["source_bloc"].isin(blocs) | pairs["target_bloc"].isin(blocs)
+    view = pairs[mask]
+    if search:
+        hay = (view["source"] + " " + view["target"] + " " + view["explanation"]).str.lower()
+        view = view[hay.str.contains(search, regex=False)]
+    view = view.sort_values(["score", "source", "target"], ascending=[False, True, True], kind="stable")
+    if one_way:
+        lo = view["source"].where(view["source"] < view["target"], view["target"])
+        hi = view["target"].where(view["source"] < view["target"], view["source"])
+        view = view[~(lo + "|" + hi).duplicated()]
+    view = view.reset_index(drop=True)
+    table = pd.DataFrame({
+        "Source": view["source"],
+        "Intitulé source": [_old_comp_label(corpus, s).split(" — ", 1)[-1] for s in view["source"]],
+        "Cible": view["target"],
+        "Intitulé cible": [_old_comp_label(corpus, t).split(" — ", 1)[-1] for t in view["target"]],
+        "Score": view["score"].astype(float),
+        "Relation": view["relation"].map(RELATION_FR),
+        "Modèle": view["model_relation"].map(RELATION_FR),
+        "Statut": view["status"].map(STATUS_FR),
+        "Portée": view["direction"].map(DIRECTION_FR),
+    })
+    options = [f"{s}|{t}" for s, t in zip(view["source"].head(500), view["target"].head(500))]
+
+    def _pair_label(key):
+        s, t = key.split("|")
+        r = view[(view["source"] == s) & (view["target"] == t)]
+        extra = f" ({r['score'].iloc[0]:.2f}, {RELATION_FR[r['relation'].iloc[0]]})" if len(r) else ""
+        return f"{s} → {t}{extra}"
+
+    return view, table, options, _pair_label
+
+
+def _old_cell_table(cell, corpus):
+    return pd.DataFrame({
+        "Compétence source": [_old_comp_label(corpus, s) for s in cell["source"]],
+        "Compétence cible": [_old_comp_label(corpus, t) for t in cell["target"]],
+        "Score": cell["score"].astype(float),
+        "Relation": cell["relation"].map(RELATION_FR),
+        "Crédit": cell["credit"].astype(float),
+        "Portée": cell["direction"].map(DIRECTION_FR),
+        "Statut": cell["status"].map(STATUS_FR),
+        "Passage source": cell["source_phrase"],
+        "Passage cible": cell["target_phrase"],
+        "Explication": cell["explanation"],
+    })
+
+
+# ---------------------------------------------------------------- Vue d'ensemble
+def test_counts_as_before(results):
+    assert views.pair_counts(results.pairs) == _old_pair_counts(results.pairs)
+    c = views.corpus_counts(results.corpus)
+    assert c == {"certifications": len(results.corpus),
+                 "blocs": sum(len(x.blocs) for x in results.corpus),
+                 "competences": sum(len(x.competences) for x in results.corpus)}
+
+
+def test_overlap_summary_as_before(results):
+    matrix = certification_matrix(results.pairs, results.corpus, results.config.passerelles)
+    new = views.overlap_summary(results.pairs, results.corpus.ids, matrix)
+    old = _old_overlap_summary(results.pairs, results.corpus, matrix)
+    assert_frame_equal(new, old)
+    assert new["Validées"].sum() > 0 and new["Rejetées"].sum() > 0  # decisions are counted
+    a, b, m = views.strongest_overlap(new)
+    best = old.assign(m=old[["Couverture de B par A", "Couverture de A par B"]].max(axis=1))
+    top = best.sort_values("m", ascending=False).iloc[0]
+    assert (a, b, m) == (top["Certification A"], top["Certification B"], top["m"])
+    assert views.strongest_overlap(new.iloc[0:0]) is None
+
+
+def test_certifications_table_as_before(results):
+    corpus = results.corpus
+    some = next(c for c in corpus if c.sources)
+    imported = {some.sources[0].split("/")[-1]}
+    assert_frame_equal(views.certifications_table(corpus, imported), _old_certifications(corpus, imported))
+    assert (views.certifications_table(corpus, imported)["Origine"] == "importé").sum() >= 1
+
+
+# ---------------------------------------------------------------- Matrices
+def test_cell_tables_as_before(results):
+    corpus, pairs, cfg = results.corpus, results.pairs, results.config.passerelles
+    checked = 0
+    for src, tgt in [("ICD", "NEOMA"), ("NEOMA", "RS"), ("CPMC", "ICD")]:
+        matrix = bloc_matrix(pairs, corpus, src, tgt, cfg)
+        shown = views.labelled_matrix(matrix, corpus)
+        old = matrix.copy()
+        old.index = [_old_bloc_label(corpus, b, 50) for b in old.index]
+        old.columns = [_old_bloc_label(corpus, b, 50) for b in old.columns]
+        assert_frame_equal(shown, old)
+        assert list(matrix.index) == list(bloc_matrix(pairs, corpus, src, tgt, cfg).index)  # not modified
+        for a, b in itertools.product(matrix.index, matrix.columns):
+            for counted in (False, True):
+                cell = bloc_cell_pairs(pairs, a, b, cfg, counted_only=counted)
+                assert_frame_equal(views.cell_table(cell, corpus), _old_cell_table(cell, corpus))
+                checked += len(cell)
+    assert checked > 0
+
+
+# ---------------------------------------------------------------- Équivalences
+FILTERS = [
+    # (source certs, target certs, relations, score range, statuses, blocs, search, one way)
+    (None, None, ("equivalent", "partial"), (0.0, 1.0), ("suggested", "validated", "rejected"), (), "", True),
+    (None, None, ("equivalent", "partial", "none"), (0.0, 1.0), ("suggested", "validated", "rejected"), (), "",
+     True),
+    (None, None, ("equivalent", "partial"), (0.0, 1.0), ("suggested", "validated", "rejected"), (), "", False),
+    (("ICD",), ("NEOMA", "RS"), ("equivalent",), (0.3, 0.95), ("suggested", "validated"), (), "", True),
+    (None, None, ("equivalent", "partial", "none"), (0.0, 1.0), ("validated", "rejected"), (), "", False),
+    (None, None, ("equivalent", "partial"), (0.0, 1.0), ("suggested", "validated", "rejected"),
+     ("ICD:B1", "RS:B2"), "", True),
+    (None, None, ("equivalent", "partial", "none"), (0.0, 1.0), ("suggested", "validated", "rejected"), (),
+     "client", True),
+    (None, None, ("partial",), (0.99, 1.0), ("suggested",), (), "", True),  # nothing left
+]
+
+
+@pytest.mark.parametrize("flt", FILTERS, ids=[f"filter{i}" for i in range(len(FILTERS))])
+def test_equivalence_view_as_before(results, flt):
+    corpus, pairs = results.corpus, results.pairs
+    src, tgt, relations, score, statuses, blocs, search, one_way = flt
+    src, tgt = src or tuple(corpus.ids), tgt or tuple(corpus.ids)
+    f = views.PairFilter(source_certs=src, target_certs=tgt, relations=relations, score_min=score[0],
+                         score_max=score[1], statuses=statuses, blocs=blocs, search=search, one_way=one_way)
+    eq = views.equivalence_view(pairs, corpus, f, limit=500)
+    view, table, options, old_label = _old_equivalences(pairs, corpus, src, tgt, relations, score, statuses,
+                                                        blocs, search, one_way)
+    assert_frame_equal(eq.view, view)
+    assert_frame_equal(eq.table, table)
+    assert list(eq.options) == options
+    for key in options:
+        assert eq.label(key) == old_label(key)
+    if len(view) > 500:  # a row clicked beyond the selector's options keeps its score in the label
+        key = f"{view.at[len(view) - 1, 'source']}|{view.at[len(view) - 1, 'target']}"
+        assert key not in options and eq.label(key) == old_label(key)
+    assert eq.label("ZZ:C1|YY:C2") == old_label("ZZ:C1|YY:C2") == "ZZ:C1 → YY:C2"
+    if flt is FILTERS[-1]:
+        assert view.empty and eq.table.empty
+    else:
+        assert len(view) > 0
+
+
+def test_pair_row_is_the_filtered_row(results):
+    pairs = results.pairs
+    positions = views.pair_positions(pairs)
+    assert len(positions) == len(pairs)
+    for i in range(0, len(pairs), max(1, len(pairs) // 50)):
+        s, t = pairs["source"].iat[i], pairs["target"].iat[i]
+        old = pairs[(pairs["source"] == s) & (pairs["target"] == t)].iloc[0]
+        pd.testing.assert_series_equal(views.pair_row(pairs, positions, s, t), old)
+    with pytest.raises(KeyError):
+        views.pair_row(pairs, positions, "ZZ:C1", "YY:C1")
+
+
+def test_labels_as_before(results):
+    corpus = results.corpus
+    for comp in [c for cert in corpus for c in cert.competences][::7]:
+        assert views.comp_label(corpus, comp.id) == _old_comp_label(corpus, comp.id)
+        assert views.comp_label(corpus, comp.id, 20) == _old_comp_label(corpus, comp.id, 20)
+    for bloc in [b for cert in corpus for b in cert.blocs]:
+        assert views.bloc_label(corpus, bloc.id, 50) == _old_bloc_label(corpus, bloc.id, 50)
+    assert views.comp_label(corpus, "ZZ:C1") == "ZZ:C1" and views.bloc_label(corpus, "ZZ:B1") == "ZZ:B1"
+    assert views.cert_label(corpus, "ZZ") == "ZZ"
