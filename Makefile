@@ -8,7 +8,9 @@ PORT ?= 8501
 # (put it behind an authenticating proxy then: README, Dashboard).
 ADDRESS ?= 127.0.0.1
 
-.PHONY: venv app test test-fast browser-deps ingest bench clean
+WORKERS ?= 2
+
+.PHONY: venv app app-dev serve-team test test-fast browser-deps ingest bench clean
 
 venv: $(STAMP)
 
@@ -22,6 +24,15 @@ $(STAMP): pyproject.toml
 
 app: venv
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
+
+# Development: rerun on save. Polls the app's own source files; Streamlit's inotify watcher would
+# watch the whole folder recursively, .venv/ included, and keep a core busy.
+app-dev: venv
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.fileWatcherType poll --server.runOnSave true
+
+# A team: WORKERS processes on 127.0.0.1:PORT… for nginx (deploy/, README « Dashboard »).
+serve-team: venv
+	$(BIN)/python deploy/serve.py --workers $(WORKERS) --base-port $(PORT) --nginx-conf deploy/out/crossref.conf
 
 # The browser test drives Debian's chromium (never a downloaded browser).
 browser-deps:
