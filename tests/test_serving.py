@@ -61,20 +61,30 @@ def _make_dry_run(target: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- serving defaults
-def test_config_serves_without_file_watcher():
+def test_config_serves_without_file_watcher_nor_forced_gc():
     cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert cfg["server"]["fileWatcherType"] == "none"
     assert cfg["server"]["runOnSave"] is False
     assert not cfg["server"].get("folderWatchList")
+    assert cfg["runner"]["postScriptGC"] is False
+
+
+READ_OPTIONS = """
+import json
+from streamlit import config
+config.get_config_options(force_reparse=True)
+print(json.dumps({k: config.get_option(k) for k in
+                  ("server.fileWatcherType", "server.runOnSave", "runner.postScriptGC")}))
+"""
 
 
 def test_streamlit_reads_the_serving_defaults():
-    out = subprocess.run([sys.executable, "-m", "streamlit", "config", "show"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120, env={**os.environ, "STREAMLIT_SERVER_FILE_WATCHER_TYPE": ""})
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
+    out = subprocess.run([sys.executable, "-c", READ_OPTIONS], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120, env=env)
     assert out.returncode == 0, out.stderr
-    values = dict(re.findall(r"^(\w+) = (.*)$", out.stdout, flags=re.M))
-    assert values["fileWatcherType"] == '"none"'
-    assert values["runOnSave"] == "false"
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {
+        "server.fileWatcherType": "none", "server.runOnSave": False, "runner.postScriptGC": False}
 
 
 def test_make_app_keeps_the_watcher_off():
