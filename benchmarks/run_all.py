@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_pipeline.py", "calibrate.py", "bench_embed.py", "bench_app.py", "bench_scale.py"]
+SCRIPTS = ["bench_pipeline.py", "calibrate.py", "bench_embed.py", "bench_app.py", "bench_load.py", "bench_scale.py"]
 
 
 def main() -> int:

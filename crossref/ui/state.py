@@ -575,7 +575,8 @@ def cell_table(snap: Snapshot, source_bloc: str, target_bloc: str, counted_only:
     return _cell_table(snap, snap.key, source_bloc, target_bloc, bool(counted_only))
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+# Bounded: a filter keeping every pair holds a few MiB (strings are shared with the pairs table).
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _equivalence_view(_snap: Snapshot, key: str, f: Any, limit: int) -> Any:
     from crossref.views import equivalence_view as build
 
