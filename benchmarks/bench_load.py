@@ -579,7 +579,7 @@ def level_line(lv: dict) -> str:
 
 def print_report(reports: list[dict]) -> None:
     names = [r["label"] for r in reports]
-    w = 26
+    w = max(36, *(len(n) + 2 for n in names))
     print()
     for r in reports:
         print(f"{r['label']}: {r['app_root']} @ {r['commit']}, file watcher {r['file_watcher']}, "
@@ -587,16 +587,16 @@ def print_report(reports: list[dict]) -> None:
               f"{fmt_load(r['loadavg_start'])} at start, {fmt_load(r['loadavg_end'])} at end")
     print("\nPage load p50 / p95 / max (warm; each session: " + " → ".join(t for _, t in PAGES)
           + f", {reports[0]['rounds']} rounds)")
-    print(f"{'sessions':<9}" + "".join(f"{n:>{w}}" for n in names) + "".join(f"{'errors ' + n:>16}" for n in names))
+    print(f"{'sessions':<20}" + "".join(f"{n:>{w}}" for n in names))
     levels = sorted({lv["sessions"] for r in reports for lv in r.get("levels", [])})
     by = [{lv["sessions"]: lv for lv in r.get("levels", [])} for r in reports]
     for n in levels:
-        cells, errs = "", ""
+        cells = ""
         for b in by:
             lv = b.get(n)
-            cells += f"{(trio(lv['all']) if lv and 'all' in lv else '—'):>{w}}"
-            errs += f"{(str(lv['errors']) if lv and 'errors' in lv else '—'):>16}"
-        print(f"{n:<9}" + cells + errs)
+            cell = f"{trio(lv['all'])}, {lv['errors']} err." if lv and "all" in lv else "—"
+            cells += f"{cell:>{w}}"
+        print(f"{n:<20}" + cells)
     print("\nPer page (p50 / p95 / max)")
     for n in levels:
         for _, title in PAGES:
@@ -630,7 +630,7 @@ def print_report(reports: list[dict]) -> None:
         ("server tracebacks in log", lambda r: str(r.get("server_log_errors", "—"))),
     ]
     for name, f in rows:
-        print(f"{name:<30}" + "".join(f"{f(r):>{w}}" for r in reports))
+        print(f"{name:<30}" + "".join(f"{f(r):>{w - 10}}" for r in reports))
     print("\nTargets (issue 14)")
     for r in reports:
         print(f"  {r['label']}: " + "; ".join(verdicts(r)))
