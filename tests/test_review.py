@@ -317,6 +317,34 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
         assert s.version() == LATEST_VERSION
 
 
+def test_one_store_shared_by_threads_loses_nothing(tmp_path: Path) -> None:
+    # The dashboard keeps one store per process; every session writes and reads from its own thread.
+    import threading
+
+    store = DecisionStore(_url(tmp_path, "shared.sqlite"))
+    errors: list[BaseException] = []
+    versions: list[tuple[int, int]] = []
+
+    def work(worker: int) -> None:
+        try:
+            for i in range(25):
+                store.amend(f"A:T{worker}", f"B:N{i}", "partial", f"t{worker}")
+                versions.append(store.log_version())
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert store.log_version() == (100, 100)
+    assert len(store.current()) == 100
+    assert all(v[0] >= 1 for v in versions)
+    store.close()
+
+
 # -- CLI -----------------------------------------------------------------------------
 
 
