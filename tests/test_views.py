@@ -95,7 +95,7 @@ def _old_overlap_summary(pairs, corpus, matrix):
 def _old_certifications(corpus, imported):
     rows = []
     for cert in corpus:
-        sources = ", ".join(s.split("/")[-1] for s in cert.sources) if cert.sources else ""
+        sources = ", ".join(s.split("/")[-1] for s in cert.sources) if cert.sources else ""  # noqa: F841 (unused, as it was)
         rows.append({
             "Certification": cert.id,
             "Intitulé": cert.title,
