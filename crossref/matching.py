@@ -38,6 +38,32 @@ def split_clauses(statement: str) -> list[str]:
     return parts or [(statement or "").strip()]
 
 
+def strip_shared_prefixes(statements: list[str], min_words: int = 3) -> list[str]:
+    """Each statement without the heading it shares word for word with a sibling of its bloc.
+
+    Some référentiels repeat a heading in every statement of a bloc (« Culture
+    générale et expression — Appréhender et réaliser un message écrit : … »):
+    like critères shared by a whole bloc, it makes all its competences look
+    alike. A heading is the longest word prefix shared with a sibling (at least
+    ``min_words`` words) up to its last separator (« : » or « — »); a common
+    opening verb (« Mettre en œuvre… ») is not a heading and is kept.
+    """
+    words = [(st or "").split() for st in statements]
+    out = []
+    for n, w in enumerate(words):
+        shared = 0
+        for m, other in enumerate(words):
+            if m != n:
+                k = 0
+                while k < min(len(w), len(other)) and w[k] == other[k]:
+                    k += 1
+                shared = max(shared, k)
+        cut = max((k + 1 for k in range(shared) if w[k] in (":", "—", "–") or w[k].endswith(":")), default=0)
+        rest = " ".join(w[cut:]).lstrip(" :—–-,;.")
+        out.append(rest if cut >= min_words and len(rest) >= MIN_CLAUSE_CHARS else statements[n])
+    return out
+
+
 def core_clause(statement: str) -> str:
     """The core action ("verbe + objet"): the first clause."""
     return split_clauses(statement)[0]

@@ -40,22 +40,24 @@ class Results:
 
 def competence_views(corpus: Corpus) -> dict[str, Any]:
     """Per competence (corpus order): ids, certification, bloc and the texts of each view."""
-    from crossref.matching import split_clauses
+    from crossref.matching import split_clauses, strip_shared_prefixes
 
     ids, certs, blocs, bloc_titles = [], [], [], []
     views: dict[str, list[str]] = {"text": [], "full": [], "core": [], "criteria": []}
     clauses: list[list[str]] = []
     for cert in corpus:
         titles = {b.id: b.title or b.code for b in cert.blocs}
+        statements, own_criteria = _distinctive_texts(cert, strip_shared_prefixes)
         for comp in cert.competences:
             bloc_titles.append(titles.get(comp.bloc_id, ""))
-            own = [cr.text for cr in cert.own_criteria(comp.id)]
+            own = own_criteria[comp.id]
+            statement = statements[comp.id]
             # The title is the short label; kept even when the statement repeats it (measured).
-            text = f"{comp.title}. {comp.statement}" if comp.title else comp.statement
+            text = f"{comp.title}. {statement}" if comp.title else statement
             ids.append(comp.id)
             certs.append(cert.id)
             blocs.append(comp.bloc_id)
-            cl = split_clauses(comp.statement)
+            cl = split_clauses(statement)
             clauses.append(cl)
             views["text"].append(text)
             # Only the competence's own critères: those shared by a whole bloc
@@ -65,6 +67,24 @@ def competence_views(corpus: Corpus) -> dict[str, Any]:
             views["criteria"].append(" ".join(own))
     return {"ids": ids, "certs": np.array(certs), "blocs": blocs, "views": views, "clauses": clauses,
             "bloc_titles": bloc_titles}
+
+
+def _distinctive_texts(cert, strip) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Per competence: its statement without the heading its bloc repeats, and its own critères
+    without those attached, word for word, to every competence of its bloc (a bloc-wide critère
+    written out per competence is still shared)."""
+    statements: dict[str, str] = {}
+    own: dict[str, list[str]] = {}
+    for bloc in cert.blocs:
+        comps = [c for c in cert.competences if c.bloc_id == bloc.id]
+        statements.update(zip([c.id for c in comps], strip([c.statement for c in comps])))
+        texts = {c.id: [cr.text for cr in cert.own_criteria(c.id)] for c in comps}
+        common = set.intersection(*(set(t) for t in texts.values())) if len(comps) > 1 else set()
+        own.update({cid: [t for t in ts if t not in common] for cid, ts in texts.items()})
+    for c in cert.competences:  # a competence outside any known bloc keeps its texts
+        statements.setdefault(c.id, c.statement)
+        own.setdefault(c.id, [cr.text for cr in cert.own_criteria(c.id)])
+    return statements, own
 
 
 # ---------------------------------------------------------------- embedding

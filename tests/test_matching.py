@@ -171,3 +171,16 @@ def test_best_clause_pairs_oracle(len_a, len_b, seed):
         for y, (t0, m) in enumerate(zip(sb, len_b)):
             sub = c[s0:s0 + n, t0:t0 + m]
             assert (ci[x, y], cj[x, y]) == np.unravel_index(np.argmax(sub), sub.shape)
+
+
+def test_a_heading_repeated_in_a_bloc_is_not_evidence():
+    from crossref.matching import strip_shared_prefixes
+
+    heading = "Culture générale et expression — Appréhender et réaliser un message écrit :"
+    out = strip_shared_prefixes([f"{heading} Respecter les contraintes de la langue écrite",
+                                 f"{heading} Synthétiser des informations", "Négocier un contrat cadre annuel"])
+    assert out == ["Respecter les contraintes de la langue écrite", "Synthétiser des informations",
+                   "Négocier un contrat cadre annuel"]
+    # A shared opening verb is not a heading: nothing is cut.
+    same_verb = ["Mettre en œuvre une démarche d'études de marché", "Mettre en œuvre le plan d'actions commerciales"]
+    assert strip_shared_prefixes(same_verb) == same_verb
