@@ -360,18 +360,7 @@ def _check_code(path: Path, row_no: int, column: str, code: str) -> None:
 
 def _add_row(path: Path, row_no: int, v: dict[str, str], certs: dict[str, _CertAcc]) -> None:
     cert_id = v["certification"]
-    # Titles may be left empty after their first row (like merged cells): they inherit.
-    acc_known = certs.get(cert_id)
-    for col in REQUIRED:
-        if v[col]:
-            continue
-        if col == "certification_title" and acc_known is not None:
-            continue
-        if col == "bloc_title" and acc_known is not None:
-            bloc_code = normalize_bloc_code(v["bloc_code"])
-            if bloc_code in acc_known.bloc_titles:
-                continue
-        raise InputError(path, f"cellule obligatoire vide ({col})", row=row_no, column=col)
+    _check_required(path, row_no, v, certs.get(cert_id))
     if not CERT_ID_RE.match(cert_id):
         raise InputError(
             path,
@@ -384,36 +373,9 @@ def _add_row(path: Path, row_no: int, v: dict[str, str], certs: dict[str, _CertA
     _check_code(path, row_no, "bloc_code", bloc_code)
     _check_code(path, row_no, "competence_code", comp_code)
 
-    acc = certs.get(cert_id)
-    if acc is None:
-        acc = _CertAcc(Certification(id=cert_id, title=v["certification_title"]), title_row=row_no)
-        certs[cert_id] = acc
-    elif v["certification_title"] and v["certification_title"] != acc.cert.title:
-        raise InputError(
-            path,
-            f"intitulé incohérent pour la certification {cert_id} : {v['certification_title']!r} "
-            f"alors que le rang {acc.title_row} indique {acc.cert.title!r}",
-            row=row_no, column="certification_title",
-        )
+    acc = _cert_acc(path, row_no, v, certs)
     cert = acc.cert
-
-    bloc_id = make_id(cert_id, bloc_code)
-    if bloc_code in acc.bloc_titles:
-        title, first_row = acc.bloc_titles[bloc_code]
-        if v["bloc_title"] and v["bloc_title"] != title:
-            raise InputError(
-                path,
-                f"intitulé incohérent pour le bloc {bloc_code} de {cert_id} : {v['bloc_title']!r} "
-                f"alors que le rang {first_row} indique {title!r}",
-                row=row_no, column="bloc_title",
-            )
-    else:
-        if bloc_code in acc.comp_rows:
-            raise InputError(path, f"le code de bloc {bloc_code} est déjà utilisé comme code de compétence "
-                             f"(rang {acc.comp_rows[bloc_code]})", row=row_no, column="bloc_code")
-        acc.bloc_titles[bloc_code] = (v["bloc_title"], row_no)
-        cert.blocs.append(Bloc(id=bloc_id, certification=cert_id, code=bloc_code, title=v["bloc_title"]))
-
+    bloc_id = _bloc(path, row_no, v, acc, bloc_code)
     if comp_code in acc.comp_rows:
         raise InputError(
             path,
@@ -439,6 +401,59 @@ def _add_row(path: Path, row_no: int, v: dict[str, str], certs: dict[str, _CertA
         cert.criteria.append(
             Criterion(id=f"{comp_id}/CR{n}", text=text, bloc_id=bloc_id, code=f"CR{n}", competence_ids=[comp_id])
         )
+
+
+def _check_required(path: Path, row_no: int, v: dict[str, str], acc_known: _CertAcc | None) -> None:
+    """Required cells are filled; titles may be left empty after their first row (like merged cells)."""
+    for col in REQUIRED:
+        if v[col]:
+            continue
+        if col == "certification_title" and acc_known is not None:
+            continue
+        if col == "bloc_title" and acc_known is not None:
+            bloc_code = normalize_bloc_code(v["bloc_code"])
+            if bloc_code in acc_known.bloc_titles:
+                continue
+        raise InputError(path, f"cellule obligatoire vide ({col})", row=row_no, column=col)
+
+
+def _cert_acc(path: Path, row_no: int, v: dict[str, str], certs: dict[str, _CertAcc]) -> _CertAcc:
+    """The certification of a row, created on its first row; its title must not change."""
+    cert_id = v["certification"]
+    acc = certs.get(cert_id)
+    if acc is None:
+        acc = _CertAcc(Certification(id=cert_id, title=v["certification_title"]), title_row=row_no)
+        certs[cert_id] = acc
+    elif v["certification_title"] and v["certification_title"] != acc.cert.title:
+        raise InputError(
+            path,
+            f"intitulé incohérent pour la certification {cert_id} : {v['certification_title']!r} "
+            f"alors que le rang {acc.title_row} indique {acc.cert.title!r}",
+            row=row_no, column="certification_title",
+        )
+    return acc
+
+
+def _bloc(path: Path, row_no: int, v: dict[str, str], acc: _CertAcc, bloc_code: str) -> str:
+    """The id of a row's bloc, created on its first row; its title must not change."""
+    cert_id = acc.cert.id
+    bloc_id = make_id(cert_id, bloc_code)
+    if bloc_code in acc.bloc_titles:
+        title, first_row = acc.bloc_titles[bloc_code]
+        if v["bloc_title"] and v["bloc_title"] != title:
+            raise InputError(
+                path,
+                f"intitulé incohérent pour le bloc {bloc_code} de {cert_id} : {v['bloc_title']!r} "
+                f"alors que le rang {first_row} indique {title!r}",
+                row=row_no, column="bloc_title",
+            )
+        return bloc_id
+    if bloc_code in acc.comp_rows:
+        raise InputError(path, f"le code de bloc {bloc_code} est déjà utilisé comme code de compétence "
+                         f"(rang {acc.comp_rows[bloc_code]})", row=row_no, column="bloc_code")
+    acc.bloc_titles[bloc_code] = (v["bloc_title"], row_no)
+    acc.cert.blocs.append(Bloc(id=bloc_id, certification=cert_id, code=bloc_code, title=v["bloc_title"]))
+    return bloc_id
 
 
 # ---------------------------------------------------------------------------
