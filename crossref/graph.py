@@ -326,10 +326,11 @@ def _node_hover(G: nx.Graph, n: str) -> str:
 
 
 def _edge_hover(G: nx.Graph, u: str, v: str, d: dict) -> str:
+    relation, status = str(d.get("relation")), str(d.get("status"))
     return (f"<b>{u}</b> ↔ <b>{v}</b><br>{_wrap(G.nodes[u].get('title', ''), 70)}<br>"
             f"↔ {_wrap(G.nodes[v].get('title', ''), 70)}<br>"
-            f"Relation {FR_RELATION.get(d.get('relation'), d.get('relation'))}, score {float(d.get('score', 0)):.2f}"
-            f" ({FR_STATUS.get(d.get('status'), d.get('status'))})")
+            f"Relation {FR_RELATION.get(relation, relation)}, score {float(d.get('score', 0)):.2f}"
+            f" ({FR_STATUS.get(status, status)})")
 
 
 __all__ = ["build_graph", "graph_json", "write_graph_json", "graphml_ready", "write_graphml", "write_graph",

@@ -60,7 +60,7 @@ def _remove_created(created: list[Path]) -> None:
             pass
 
 
-def atomic_write_many(items: list[tuple[str | Path, Callable[[Path], None]]]) -> list[Path]:
+def atomic_write_many(items: list[tuple[str | Path, Callable[[Path], object]]]) -> list[Path]:
     """Write several files all or nothing: every ``writer(tmp_path)`` runs first, then each
     temporary file is renamed onto its path. Readers never see a half-written file; on
     any failure nothing is left behind (no temporary file, no new folder) and existing
@@ -93,7 +93,7 @@ def atomic_write_many(items: list[tuple[str | Path, Callable[[Path], None]]]) ->
     return paths
 
 
-def atomic_write(path: str | Path, writer: Callable[[Path], None]) -> Path:
+def atomic_write(path: str | Path, writer: Callable[[Path], object]) -> Path:
     """Call ``writer(tmp_path)`` then rename onto ``path``: readers never see a half-written file."""
     return atomic_write_many([(path, writer)])[0]
 

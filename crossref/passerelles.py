@@ -71,7 +71,7 @@ register_schema("passerelle", PASSERELLE_SCHEMA)
 
 
 # ---------------------------------------------------------------- rules
-def _round(x: float) -> float:
+def _round(x: float | np.floating) -> float:
     return round(float(x), 6)
 
 
@@ -360,7 +360,7 @@ def vae_from_similarity(sentences: Sequence[str], similarity: Any, corpus: Corpu
     credit: dict[str, float] = {}
     relation: dict[str, str] = {}
     matched: dict[str, list[dict]] = {}
-    evidenced = []
+    evidenced: list[dict[str, Any]] = []
     for j, cid in enumerate(ids):
         col = sim[:, j]
         order = sorted((i for i in range(len(sentences)) if col[i] >= p.vae_evidence_threshold),

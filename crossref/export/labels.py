@@ -39,7 +39,8 @@ def french_datetime(value: str) -> str:
         dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return value
-    zone = " UTC" if dt.utcoffset() is not None and dt.utcoffset().total_seconds() == 0 else ""
+    offset = dt.utcoffset()
+    zone = " UTC" if offset is not None and offset.total_seconds() == 0 else ""
     return dt.strftime("%d/%m/%Y %H:%M") + zone
 
 

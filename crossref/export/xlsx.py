@@ -14,7 +14,7 @@ import json
 import re
 from copy import copy
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import pandas as pd
 import pandera.pandas as pa
@@ -174,7 +174,7 @@ NUMBER_FORMATS = {
 
 
 # ---------------------------------------------------------------- helpers
-def _frame(rows: list[dict], columns: list[str], types: dict[str, type] | None = None) -> pd.DataFrame:
+def _frame(rows: list[dict], columns: list[str], types: Mapping[str, type] | None = None) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=columns)
     for col, typ in (types or {}).items():
         df[col] = df[col].astype(typ)

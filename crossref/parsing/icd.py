@@ -181,7 +181,7 @@ def _continues(prev: str, nxt: str) -> bool:
 
 
 def _split_criteria(text: str) -> list[str]:
-    pieces = []
+    pieces: list[str] = []
     for bullet in text.split("§"):
         pieces.extend(_normalise(p) for p in _GLUED_SENTENCE_RE.split(bullet))
     return [p for p in pieces if p]

@@ -447,7 +447,7 @@ def sidebar(snap: Snapshot) -> None:
             f"{len(corpus)} certifications · {sum(len(c.competences) for c in corpus)} compétences · "
             f"{snap.decided} paire(s) revue(s)  \n"
             f"Résultats calculés le {french_date(snap.results.created_at) or '—'}"
-            + (f"  \nConfiguration : {escape_markdown(config_path().name)}" if config_path() else "")
+            + (f"  \nConfiguration : {escape_markdown(path.name)}" if (path := config_path()) else "")
         )
 
 

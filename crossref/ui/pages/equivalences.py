@@ -1,5 +1,7 @@
 """Équivalences: filter the scored pairs, read one pair in full, accept / reject / amend it."""
 
+from typing import Literal
+
 import streamlit as st
 
 from crossref.errors import CrossrefError
@@ -84,13 +86,15 @@ row = state.pair_row(snap, source, target)
 
 st.divider()
 st.subheader(f"{md(source)} ↔ {md(target)}")
-BADGE = {"equivalent": "green", "partial": "orange", "none": "gray"}
+BadgeColor = Literal["green", "orange", "gray", "blue", "red", "violet"]
+BADGE: dict[str, BadgeColor] = {"equivalent": "green", "partial": "orange", "none": "gray"}
+STATUS_BADGE: dict[str, BadgeColor] = {"validated": "blue", "rejected": "red"}
 with st.container(horizontal=True):
     st.badge(f"Relation {RELATION_FR[row['relation']]}", color=BADGE[row["relation"]])
     if row["model_relation"] != row["relation"]:
         st.badge(f"proposée par le modèle : {RELATION_FR[row['model_relation']]}", color="gray")
     st.badge(md(status_fr(row["status"], row["reviewer"], row["decided_at"]).capitalize()),
-             color={"validated": "blue", "rejected": "red"}.get(row["status"], "gray"))
+             color=STATUS_BADGE.get(row["status"], "gray"))
     st.badge(f"Portée : {DIRECTION_FR.get(row['direction'], row['direction'])}", color="violet")
 m = st.columns(5)
 m[0].metric("Score", f"{row['score']:.2f}", help="Score final calibré (0 à 1)")
