@@ -550,11 +550,11 @@ def fake_run(monkeypatch):
 
     calls = []
 
-    def run(config, extra=()):
+    def run(config, extra=(), *, use_cache=True, decisions=True):
         calls.append((config, list(extra)))
         return make_results(config)
 
-    monkeypatch.setattr(pipeline, "run", run, raising=False)
+    monkeypatch.setattr(pipeline, "run", run)
     return calls
 
 

@@ -212,11 +212,11 @@ def test_figure_traces(results: Results) -> None:
 def fake_run(results: Results, monkeypatch: pytest.MonkeyPatch) -> list:
     calls: list = []
 
-    def run(config, data):
+    def run(config, data, *, use_cache=True, decisions=True):
         calls.append(list(data))
         return results
 
-    monkeypatch.setattr(crossref.pipeline, "run", run, raising=False)
+    monkeypatch.setattr(crossref.pipeline, "run", run)
     return calls
 
 

@@ -334,7 +334,7 @@ def fake_run(monkeypatch):
 
     calls = []
 
-    def run(config: Config, extra=()):
+    def run(config: Config, extra=(), *, use_cache=True, decisions=True):
         calls.append(list(extra))
         corpus = load_corpus(config.data_dir, extra)
         rows = [
@@ -344,7 +344,7 @@ def fake_run(monkeypatch):
         ]
         return crossref.pipeline.Results(config=config, corpus=corpus, pairs=_pairs(rows))
 
-    monkeypatch.setattr(crossref.pipeline, "run", run, raising=False)
+    monkeypatch.setattr(crossref.pipeline, "run", run)
     return calls
 
 

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import argparse
 
-from crossref.cli import FORMAT_CSV_JSON, OUT, _out, arg, command
+from crossref.commands._common import FORMAT_CSV_JSON, OUT, arg, command, results_for, write_output
 from crossref.config import Config
 
 
 @command("pairs", "score de chaque paire ordonnée de compétences de certifications différentes", FORMAT_CSV_JSON, OUT,
          arg("--all-columns", action="store_true", help="toutes les colonnes de la table des paires, pas seulement les cinq principales"))
 def _pairs(args: argparse.Namespace, config: Config) -> int:
-    from crossref.pipeline import run
     from crossref.tables import pairs_summary_table, render_table
 
-    results = run(config, args.data or [])
+    results = results_for(args, config)
     if args.all_columns:
-        _out(render_table(results.pairs, args.format, "pairs"), args.out)
+        write_output(render_table(results.pairs, args.format, "pairs"), args.out)
     else:
-        _out(render_table(pairs_summary_table(results.pairs), args.format, "pairs_summary"), args.out)
+        write_output(render_table(pairs_summary_table(results.pairs), args.format, "pairs_summary"), args.out)
     return 0
 
 
@@ -60,10 +59,8 @@ def _evaluate(args: argparse.Namespace, config: Config) -> int:
         else:
             _print_loco(report)
         return 0
-    from crossref.pipeline import run
-
     gold = read_references(args.gold)
-    results = run(config, args.data or [])
+    results = results_for(args, config)
     m = evaluate_pairs(results.pairs, results.corpus, gold)
     if args.format == "json":
         print(dumps_json(m.to_dict()), end="")

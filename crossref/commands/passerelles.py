@@ -6,17 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from crossref.cli import OUT, _out, arg, command
+from crossref.commands._common import OUT, arg, command, results_for, write_output
 from crossref.config import Config
 from crossref.errors import InputError
 
 FORMAT_JSON_TABLE = arg("--format", choices=["json", "table"], default="json")
-
-
-def _results(args: argparse.Namespace, config: Config):
-    from crossref import pipeline  # looked up at call time: tests replace pipeline.run
-
-    return pipeline.run(config, args.data or [])
 
 
 def _read_text(path: str) -> str:
@@ -81,10 +75,10 @@ def _render(result: dict, fmt: str) -> str:
 def _passerelle(args: argparse.Namespace, config: Config) -> int:
     from crossref.passerelles import passerelle
 
-    results = _results(args, config)
+    results = results_for(args, config)
     result = passerelle(results.pairs, results.corpus, args.source, args.target,
                         results.config, blocs=args.blocs)
-    _out(_render(result, args.format), args.out)
+    write_output(_render(result, args.format), args.out)
     return 0
 
 
@@ -101,6 +95,6 @@ def _vae(args: argparse.Namespace, config: Config) -> int:
     text = _read_text(args.text)
     if not split_sentences(text):  # before the (slow) pipeline run
         raise CrossrefError(f"{args.text} : texte de VAE vide, aucune phrase à analyser")
-    results = _results(args, config)
-    _out(_render(vae(results, text, args.target), args.format), args.out)
+    results = results_for(args, config)
+    write_output(_render(vae(results, text, args.target), args.format), args.out)
     return 0
