@@ -509,7 +509,7 @@ def _check_synthesis(path: Path, pro_blocs: list[_ProBloc], synthesis: _Synthesi
 
 
 def parse(path: Path) -> list[Certification]:
-    from crossref.parsing import read_text
+    from crossref.parsing.reading import read_text
 
     path = Path(path)
     text = read_text(path)

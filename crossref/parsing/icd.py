@@ -44,7 +44,7 @@ from typing import Any
 
 from crossref.errors import InputError
 from crossref.model import Activity, Bloc, Certification, Competence, Criterion, Modality, make_id
-from crossref.parsing import read_text
+from crossref.parsing.reading import read_text
 
 # -- line grammar -------------------------------------------------------------
 _BLOC_RE = re.compile(r"^Bloc\s+(\d+)\s*:?\s*(\S.*)$")

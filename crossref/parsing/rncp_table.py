@@ -76,7 +76,7 @@ from crossref.errors import InputError
 from crossref.model import (
     Activity, Bloc, Certification, Competence, CompetenceKind, Criterion, Modality, make_id,
 )
-from crossref.parsing import read_text
+from crossref.parsing.reading import read_text
 
 # -- shared table reading -----------------------------------------------------
 

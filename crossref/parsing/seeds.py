@@ -39,7 +39,7 @@ def _parsers() -> dict[str, Callable[..., Certification]]:
 
 def read_manifest(path: str | Path) -> list[Source]:
     path = Path(path)
-    from crossref.parsing import read_text
+    from crossref.parsing.reading import read_text
 
     from crossref.io import parse_json
 

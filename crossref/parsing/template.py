@@ -93,7 +93,7 @@ def split_criteria(cell: str) -> list[str]:
 
 
 def _read_csv(path: Path) -> Iterator[tuple[int, list[str]]]:
-    from crossref.parsing import read_text
+    from crossref.parsing.reading import read_text
 
     text = read_text(path)  # existence, size, emptiness, UTF-8 (BOM accepted)
     return _csv_rows(path, text)
@@ -163,7 +163,7 @@ def _check_archive(path: Path) -> None:
 
 
 def _read_xlsx(path: Path) -> Iterator[tuple[int, list[str]]]:
-    from crossref.parsing import check_size
+    from crossref.parsing.reading import check_size
 
     if not path.is_file():
         raise InputError(path, "fichier introuvable")
