@@ -398,3 +398,24 @@ def test_cli_errors(cli_config: Path, fake_run, capsys, argv, message) -> None:
     assert "erreur" in err and message in err
     with DecisionStore(_url(cli_config.parent, "cli.sqlite")) as s:
         assert s.history().empty
+
+
+def test_cli_lookups_read_the_store_without_running_the_model(cli_config: Path, fake_run, capsys) -> None:
+    assert main(["review", "list", "--config", str(cli_config)]) == 0
+    assert main(["review", "list", "--history", "--config", str(cli_config)]) == 0
+    assert fake_run == []  # listing decisions never runs the model
+    # A first decision needs the model's relation (recorded as the previous one)...
+    assert main(["review", "reject", "ICD:C1.2", "NEOMA:C2", "--reviewer", "alice",
+                 "--config", str(cli_config)]) == 0
+    assert len(fake_run) == 1
+    # ...a pair already decided is amended or rejected from the store alone.
+    assert main(["review", "amend", "NEOMA:C2", "ICD:C1.2", "--relation", "partial", "--reviewer", "bob",
+                 "--config", str(cli_config)]) == 0
+    assert main(["review", "reject", "ICD:C1.2", "NEOMA:C2", "--reviewer", "bob",
+                 "--config", str(cli_config)]) == 0
+    assert len(fake_run) == 1
+    capsys.readouterr()
+    assert main(["review", "list", "--history", "--format", "json", "--config", str(cli_config)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["action"], r["previous_relation"]) for r in rows] == [
+        ("reject", "partial"), ("amend", "none"), ("reject", "partial")]
