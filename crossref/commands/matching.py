@@ -49,6 +49,7 @@ def _evaluate(args: argparse.Namespace, config: Config) -> int:
     from crossref.calibration import evaluate_pairs
     from crossref.fitting import read_references
     from crossref.io import dumps_json
+    from crossref.labels import fr_decimal
 
     if args.loco:
         from crossref.fitting import calibrate
@@ -65,9 +66,12 @@ def _evaluate(args: argparse.Namespace, config: Config) -> int:
     if args.format == "json":
         print(dumps_json(m.to_dict()), end="")
     else:
-        print(f"Hits@1    {m.hits_at_1:.3f}\nHits@3    {m.hits_at_3:.3f}\nMRR       {m.mrr:.3f}   "
-              f"({m.queries} requêtes)\nPrécision {m.precision:.3f}\nRappel    {m.recall:.3f}\n"
-              f"F1        {m.f1:.3f}   ({m.true_positives} vrais positifs / {m.predicted} prédites / "
+        def d(x: float) -> str:
+            return fr_decimal(x, 3)
+
+        print(f"Hits@1    {d(m.hits_at_1)}\nHits@3    {d(m.hits_at_3)}\nMRR       {d(m.mrr)}   "
+              f"({m.queries} requêtes)\nPrécision {d(m.precision)}\nRappel    {d(m.recall)}\n"
+              f"F1        {d(m.f1)}   ({m.true_positives} vrais positifs / {m.predicted} prédites / "
               f"{m.gold} de référence)")
     return 0
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from crossref.commands._common import OUT, arg, command, results_for, write_output
 from crossref.config import Config
 from crossref.errors import InputError
+from crossref.labels import COMPETENCE_MISSING, fr_percent
 
 FORMAT_JSON_TABLE = arg("--format", choices=["json", "table"], default="json")
 
@@ -32,10 +33,6 @@ def _cell(text: str, width: int) -> str:
     return (text if len(text) <= width else text[: width - 1] + "…").ljust(width)
 
 
-def _pct(x: float) -> str:
-    return f"{x:.0%}".replace("%", " %")  # French typography: "83 %"
-
-
 def render_table(result: dict) -> str:
     """Readable French text table of a passerelle or VAE dict."""
     if result["from"] == "VAE":
@@ -46,14 +43,14 @@ def render_table(result: dict) -> str:
         head = f"Passerelle {result['from']} → {result['to']} ({held})"
     lines = [
         head,
-        f"Statut global : {result['status']} — couverture {_pct(result['coverage'])}",
+        f"Statut global : {result['status']} — couverture {fr_percent(result['coverage'])}",
         result.get("explanation", ""),
         "",
-        f"{_cell('Bloc', 12)} {_cell('Intitulé', 44)} {'Couverture':>10}  {_cell('Statut', 25)} À justifier",
+        f"{_cell('Bloc', 12)} {_cell('Intitulé', 44)} {'Couverture':>10}  {_cell('Statut', 25)} {COMPETENCE_MISSING.capitalize()}",
     ]
     for b in result["blocs"]:
         lines.append(
-            f"{_cell(b['bloc'], 12)} {_cell(b['title'], 44)} {_pct(b['coverage']):>10}  "
+            f"{_cell(b['bloc'], 12)} {_cell(b['title'], 44)} {fr_percent(b['coverage']):>10}  "
             f"{_cell(b['status'], 25)} {len(b['missing'])}/{b.get('competences', '?')}"
         )
     return "\n".join(lines) + "\n"

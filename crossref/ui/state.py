@@ -439,7 +439,7 @@ def load_or_stop() -> Snapshot:
 
 
 def sidebar(snap: Snapshot) -> None:
-    from crossref.export.labels import french_date
+    from crossref.labels import french_date
 
     corpus = snap.results.corpus
     with st.sidebar:
@@ -713,7 +713,7 @@ def table_workbook_bytes(sheets: dict[str, pd.DataFrame], schemas: dict[str, str
 
 def passerelle_competences(result: dict, corpus: Any) -> pd.DataFrame:
     """Per target competence of a passerelle / VAE dict: bloc, title, state and best match."""
-    from crossref.export.labels import RELATION_FR
+    from crossref.labels import COMPETENCE_COVERED, COMPETENCE_MISSING, COMPETENCE_PARTIAL, RELATION_FR
 
     vae_mode = result["from"] == "VAE"
     target = corpus.certification(result["to"])
@@ -730,8 +730,8 @@ def passerelle_competences(result: dict, corpus: Any) -> pd.DataFrame:
                 "Bloc": b["bloc"],
                 "Compétence": comp.id,
                 "Intitulé": comp.title,
-                "État": "partiellement couverte" if comp.id in partial else
-                        "à justifier" if comp.id in missing else "couverte",
+                "État": COMPETENCE_PARTIAL if comp.id in partial else
+                        COMPETENCE_MISSING if comp.id in missing else COMPETENCE_COVERED,
                 "Correspondance": (m.get("sentence", "") if vae_mode else m.get("source", "")) if m else "",
                 "Score": float(m["score"]) if m else None,
                 "Relation": RELATION_FR.get(m["relation"], m["relation"]) if m else "",
