@@ -95,6 +95,22 @@ def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
     return out
 
 
+def unknown_imports(root: Path = PACKAGE) -> list[str]:
+    """``module: name`` for every ``import crossref.x`` / ``from crossref.x import`` naming no module."""
+    files = module_files(root)
+    out = []
+    for name, path in files.items():
+        for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                targets = [node.module]
+            else:
+                continue
+            out += [f"{name}: {t}" for t in targets if t.split(".")[0] == "crossref" and t not in files]
+    return out
+
+
 def import_graph(root: Path = PACKAGE) -> dict[str, set[str]]:
     files = module_files(root)
     known = set(files)
@@ -139,6 +155,11 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_no_import_cycle_among_crossref_modules():
     found = cycles(import_graph())
     assert not found, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in found)
+
+
+def test_every_crossref_import_names_a_module():
+    # Function-level imports run late: a renamed module must fail here, not in front of a user.
+    assert unknown_imports() == []
 
 
 def test_the_graph_sees_function_level_and_import_module_imports():
