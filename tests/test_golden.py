@@ -14,8 +14,7 @@ import json
 import pytest
 
 from tests.golden.update import (
-    EXPORT_FILE, FLOAT_COLUMNS, PAIR_KEYS, PAIRS_FILE, SSSOM_FILE, WORKBOOK_FILE, golden_results, read_golden,
-    snapshot,
+    EXPORT_FILE, FLOAT_COLUMNS, PAIR_KEYS, PAIRS_FILE, SSSOM_FILE, WORKBOOK_FILE, read_golden, snapshot,
 )
 
 # Scores are stored with 4 decimals: allow the rounding, and BLAS noise below it, nothing more.
@@ -25,9 +24,9 @@ REGENERATE = "if the change is meant, regenerate with: python -m tests.golden.up
 
 
 @pytest.fixture(scope="module")
-def fresh(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("golden")
-    return snapshot(golden_results(tmp), tmp)
+def fresh(default_results, tmp_path_factory):
+    # default_results (conftest) is golden_results(): the default configuration, private store and cache.
+    return snapshot(default_results, tmp_path_factory.mktemp("golden"))
 
 
 def _rows(text: str, delimiter: str) -> tuple[list[str], list[list[str]]]:
