@@ -32,8 +32,9 @@ def conf_file(cfg, tmp_path):
     return conf
 
 
-def test_every_ordered_cross_certification_pair_once(results):
-    sizes = [len(c.competences) for c in results.corpus]
+def test_every_ordered_cross_certification_pair_once(results, builtin_corpus):
+    assert results.corpus.ids == builtin_corpus.ids == ["ICD", "NEOMA", "RS", "CPMC"]
+    sizes = [len(c.competences) for c in builtin_corpus]
     assert sizes == [34, 21, 13, 37]
     n = sum(sizes)
     assert len(results.pairs) == n * n - sum(s * s for s in sizes) == 7890

@@ -25,10 +25,9 @@ def _url(tmp_path: Path, name: str = "decisions.sqlite") -> str:
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    s = DecisionStore(_url(tmp_path))
-    yield s
-    s.close()
+def store(decision_store: DecisionStore) -> DecisionStore:
+    """An empty store in a temporary SQLite file (conftest), closed after the test."""
+    return decision_store
 
 
 def _pair(source: str, target: str, relation: str, score: float = 0.7) -> dict:
