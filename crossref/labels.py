@@ -63,6 +63,19 @@ def fr_percent(x: Any, digits: int = 0) -> str:
     return "—" if v is None else f"{v:.{digits}%}"[:-1].replace(".", ",") + " %"
 
 
+def french_int(n: int) -> str:
+    """``12345`` -> ``12 345`` (French digit grouping, narrow no-break space)."""
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def french_mb(n_bytes: int) -> str:
+    """Bytes as French megabytes (of 1 048 576 bytes, as the upload limit): ``5242880`` -> ``5 Mo``,
+    ``1073741824`` -> ``1 024 Mo``, ``1572864`` -> ``1,5 Mo``."""
+    text = f"{n_bytes / 2**20:,.1f}"
+    text = text[:-2] if text.endswith(".0") else text
+    return text.replace(",", "\u202f").replace(".", ",") + " Mo"
+
+
 # ---------------------------------------------------------------- pairs and review status
 def pair_line_fr(source: str, target: str, score: float, relation: str) -> str:
     """``"A:C1 → B:C2 (équivalente, 0,87)"``."""

@@ -69,3 +69,10 @@ def test_one_wording_for_a_competence_still_to_evidence():
     package = Path(labels.__file__).parent
     stray = [str(p.relative_to(package)) for p in package.rglob("*.py") if "non couverte" in p.read_text("utf-8")]
     assert stray == []
+
+
+def test_integers_and_megabytes():
+    assert labels.french_int(12345) == "12\u202f345" and labels.french_int(7) == "7"
+    assert labels.french_mb(5 * 2**20) == "5 Mo"
+    assert labels.french_mb(1536 * 2**10) == "1,5 Mo"
+    assert labels.french_mb(2**30) == "1\u202f024 Mo"

@@ -6,6 +6,7 @@ import argparse
 
 from crossref.commands._common import FORMAT_CSV_JSON, OUT, arg, command, results_for, write_output
 from crossref.config import Config
+from crossref.labels import fr_decimal
 
 
 @command("pairs", "score de chaque paire ordonnée de compétences de certifications différentes", FORMAT_CSV_JSON, OUT,
@@ -36,7 +37,7 @@ def _print_loco(report) -> None:
 
 
 def _fr(x: float) -> str:
-    return f"{x:.3f}".replace(".", ",")
+    return fr_decimal(x, 3)
 
 
 @command("evaluate", "mesure l'appariement contre un alignement de référence",
@@ -49,7 +50,6 @@ def _evaluate(args: argparse.Namespace, config: Config) -> int:
     from crossref.calibration import evaluate_pairs
     from crossref.fitting import read_references
     from crossref.io import dumps_json
-    from crossref.labels import fr_decimal
 
     if args.loco:
         from crossref.fitting import calibrate
@@ -66,12 +66,9 @@ def _evaluate(args: argparse.Namespace, config: Config) -> int:
     if args.format == "json":
         print(dumps_json(m.to_dict()), end="")
     else:
-        def d(x: float) -> str:
-            return fr_decimal(x, 3)
-
-        print(f"Hits@1    {d(m.hits_at_1)}\nHits@3    {d(m.hits_at_3)}\nMRR       {d(m.mrr)}   "
-              f"({m.queries} requêtes)\nPrécision {d(m.precision)}\nRappel    {d(m.recall)}\n"
-              f"F1        {d(m.f1)}   ({m.true_positives} vrais positifs / {m.predicted} prédites / "
+        print(f"Hits@1    {_fr(m.hits_at_1)}\nHits@3    {_fr(m.hits_at_3)}\nMRR       {_fr(m.mrr)}   "
+              f"({m.queries} requêtes)\nPrécision {_fr(m.precision)}\nRappel    {_fr(m.recall)}\n"
+              f"F1        {_fr(m.f1)}   ({m.true_positives} vrais positifs / {m.predicted} prédites / "
               f"{m.gold} de référence)")
     return 0
 

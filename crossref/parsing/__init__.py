@@ -14,7 +14,8 @@ from typing import Iterable, Mapping
 
 from crossref.errors import InputError
 from crossref.model import Certification
-from crossref.parsing.limits import MAX_COMPETENCES, MAX_INPUT_BYTES, french_int
+from crossref.labels import french_int
+from crossref.parsing.limits import MAX_COMPETENCES, MAX_INPUT_BYTES
 from crossref.parsing.reading import check_size, read_text
 
 # Order matters: specific formats before generic ones.

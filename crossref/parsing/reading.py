@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from crossref.errors import InputError
-from crossref.parsing.limits import MAX_INPUT_BYTES, french_mb
+from crossref.labels import french_mb
+from crossref.parsing.limits import MAX_INPUT_BYTES
 
 
 def check_size(path: Path) -> None:

@@ -29,12 +29,13 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from crossref.errors import InputError
+from crossref.labels import french_int, french_mb
 from crossref.model import (
     CERT_ID_RE, FORBIDDEN_CHARS_RE, Bloc, Certification, Competence, Criterion, make_id, split_id,
 )
 from crossref.parsing.limits import (
     MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, MAX_SHEET_ROWS, MAX_XLSX_INFLATED, MAX_XLSX_MEMBERS, MAX_XLSX_RATIO,
-    XLSX_RATIO_FLOOR, french_int, french_mb,
+    XLSX_RATIO_FLOOR,
 )
 
 COLUMNS: tuple[str, ...] = (

@@ -136,6 +136,7 @@ def validate_upload(config: Config, name: str, data: bytes) -> Upload:
     that is removed before returning, whatever happens: nothing is kept on error
     (nor on success: :func:`save_upload` writes the file).
     """
+    from crossref.labels import french_mb
     from crossref.parsing import MAX_INPUT_BYTES, load_file
     from crossref.referentiels import load_corpus
 
@@ -144,8 +145,8 @@ def validate_upload(config: Config, name: str, data: bytes) -> Upload:
     if not data:
         raise InputError(display, "fichier vide")
     if len(data) > MAX_INPUT_BYTES:
-        raise InputError(display, f"fichier trop volumineux ({len(data) / 1e6:.1f} Mo, "
-                                  f"maximum {MAX_INPUT_BYTES / 1e6:.0f} Mo)")
+        raise InputError(display, f"fichier trop volumineux ({french_mb(len(data))}, "
+                                  f"maximum {french_mb(MAX_INPUT_BYTES)})")
     root = data_dir(config)
     if not root.is_dir():
         raise CrossrefError(f"dossier de données introuvable : {root}")
