@@ -254,18 +254,7 @@ class _CertAcc:
 
 def _build(path: Path, rows: Iterable[tuple[int, list[str]]], pad: bool = False) -> list[Certification]:
     it = iter(rows)
-    header_row = None
-    for row_no, record in it:
-        _check_cells(path, row_no, record, None)
-        if any(c.strip() for c in record):
-            header_row = (row_no, record)
-            break
-    if header_row is None:
-        raise InputError(path, "fichier vide (aucune ligne d'en-tête)")
-    header_no, header = header_row
-    if len(header) > MAX_COLUMNS:
-        raise InputError(path, f"trop de colonnes ({french_int(len(header))}, le modèle en a {len(COLUMNS)})",
-                         row=header_no)
+    header_no, header = _header(path, it)
     index, width = _check_header(path, header_no, header)
     names = {i: name for name, i in index.items()}
 
@@ -275,24 +264,7 @@ def _build(path: Path, rows: Iterable[tuple[int, list[str]]], pad: bool = False)
         _check_cells(path, row_no, record, names)
         if not any(c.strip() for c in record):
             continue  # blank row
-        if pad and len(record) < width:  # a spreadsheet does not store trailing empty cells
-            record = record + [""] * (width - len(record))
-        if len(record) < width:
-            raise InputError(
-                path,
-                f"ligne incomplète : {len(record)} champ(s) au lieu de {width} "
-                "(ligne tronquée ou virgule manquante)",
-                row=row_no, column=_column_at(index, len(record)),
-            )
-        if len(record) > width:
-            extra = [c for c in record[width:] if c.strip()]
-            if extra:
-                raise InputError(
-                    path,
-                    f"ligne trop longue : {len(record)} champ(s) au lieu de {width} "
-                    "(virgule dans un texte non entouré de guillemets ?)",
-                    row=row_no,
-                )
+        record = _fit_width(path, row_no, record, width, index, pad)
         n_data += 1
         if n_data > MAX_ROWS:
             raise InputError(path, f"trop de lignes (plus de {french_int(MAX_ROWS)} compétences)", row=row_no)
@@ -305,6 +277,40 @@ def _build(path: Path, rows: Iterable[tuple[int, list[str]]], pad: bool = False)
         acc.cert.sources = [path.name]
         out.append(acc.cert)
     return out
+
+
+def _header(path: Path, it: Iterator[tuple[int, list[str]]]) -> tuple[int, list[str]]:
+    """The first non-blank row (its number and cells); the rows before it are consumed."""
+    for row_no, record in it:
+        _check_cells(path, row_no, record, None)
+        if any(c.strip() for c in record):
+            if len(record) > MAX_COLUMNS:
+                raise InputError(path, f"trop de colonnes ({french_int(len(record))}, le modèle en a "
+                                       f"{len(COLUMNS)})", row=row_no)
+            return row_no, record
+    raise InputError(path, "fichier vide (aucune ligne d'en-tête)")
+
+
+def _fit_width(path: Path, row_no: int, record: list[str], width: int, index: dict[str, int],
+               pad: bool) -> list[str]:
+    """A data row with the header's width: padded (spreadsheets), or refused when cut short or too long."""
+    if pad and len(record) < width:  # a spreadsheet does not store trailing empty cells
+        record = record + [""] * (width - len(record))
+    if len(record) < width:
+        raise InputError(
+            path,
+            f"ligne incomplète : {len(record)} champ(s) au lieu de {width} "
+            "(ligne tronquée ou virgule manquante)",
+            row=row_no, column=_column_at(index, len(record)),
+        )
+    if len(record) > width and any(c.strip() for c in record[width:]):
+        raise InputError(
+            path,
+            f"ligne trop longue : {len(record)} champ(s) au lieu de {width} "
+            "(virgule dans un texte non entouré de guillemets ?)",
+            row=row_no,
+        )
+    return record
 
 
 def _column_at(index: dict[str, int], position: int) -> str | None:
