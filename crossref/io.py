@@ -75,11 +75,11 @@ def atomic_write_many(items: list[tuple[str | Path, Callable[[Path], object]]]) 
             for path, (_, writer) in zip(paths, items):
                 current = path
                 _make_parent(path.parent, created)
-                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
                 os.close(fd)
-                temps.append(Path(tmp))
-                writer(Path(tmp))
-                os.chmod(tmp, 0o644)  # mkstemp creates 0600; published files are world-readable
+                temps.append(Path(tmp_name))
+                writer(Path(tmp_name))
+                os.chmod(tmp_name, 0o644)  # mkstemp creates 0600; published files are world-readable
             for path, tmp in zip(paths, temps):
                 current = path
                 os.replace(tmp, path)

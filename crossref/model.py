@@ -257,7 +257,7 @@ class Certification:
         if version != SCHEMA_VERSION:
             raise ValueError(f"unsupported référentiel schema_version {version} (expected {SCHEMA_VERSION})")
         d = {k: v for k, v in data.items() if k != "schema_version"}
-        nested = {}
+        nested: dict[str, Any] = {}
         for name, item_cls in _NESTED.items():
             items = d.get(name, [])
             if not isinstance(items, list):

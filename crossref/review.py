@@ -437,7 +437,9 @@ def _enable_wal(engine: Engine) -> None:
     the mode is persistent, and setting it writes to the file."""
     raw = engine.raw_connection()
     try:
-        raw.driver_connection.execute("PRAGMA journal_mode = WAL")
+        driver = raw.driver_connection
+        if driver is not None:
+            driver.execute("PRAGMA journal_mode = WAL")
     except sqlite3.OperationalError:
         pass  # read-only file or another process holding it: keep its journal mode
     finally:

@@ -361,7 +361,7 @@ def _pair_history(url: str, version: tuple[int, int], source: str, target: str) 
 def pair_history(config: Config, source: str, target: str, version: tuple[int, int] | None = None) -> pd.DataFrame:
     """The decisions on one pair, oldest first (read once per decision version)."""
     version = decisions_version(config) if version is None else version
-    return _pair_history(config.db_url, tuple(version), source, target)
+    return _pair_history(config.db_url, (int(version[0]), int(version[1])), source, target)
 
 
 # ---------------------------------------------------------------- results
