@@ -305,7 +305,7 @@ class _LazyScorer:
 
     def __init__(self, config: Config, corpus: Corpus) -> None:
         self.config, self.corpus = config, corpus
-        self._state = None
+        self._state: tuple[dict[str, Any], Embeddings, dict[str, Any]] | None = None
 
     def _load(self):
         if self._state is None:
