@@ -10,7 +10,7 @@ ADDRESS ?= 127.0.0.1
 
 WORKERS ?= 2
 
-.PHONY: venv app app-dev serve-team test test-fast browser-deps ingest bench clean
+.PHONY: venv app app-dev serve-team lint test test-fast browser-deps ingest bench clean
 
 venv: $(STAMP)
 
@@ -41,7 +41,12 @@ browser-deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji >/dev/null; }
 
-test: venv browser-deps
+# Lint (pyflakes, bugbear, complexity <= 12) and types (mypy) first: configured in pyproject.toml.
+lint: venv
+	$(BIN)/ruff check crossref
+	$(BIN)/mypy crossref
+
+test: venv browser-deps lint
 	$(BIN)/python -m pytest -q
 
 test-fast: venv
@@ -54,4 +59,4 @@ bench: venv
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -214,7 +214,7 @@ class Interval:
     low: float
     high: float
 
-    def to_dict(self) -> dict[str, float]:
+    def to_dict(self) -> dict[str, float | list[float]]:
         return {"value": round(self.value, 4), "ci95": [round(self.low, 4), round(self.high, 4)]}
 
 

@@ -212,14 +212,15 @@ def _text_terms(text: str, key_of: dict[str, str | None], lex) -> tuple[list[tup
     A phrase is two consecutive content words with at most one stop word between
     them and no punctuation ("tableaux de bord", "veille concurrentielle").
     """
-    words = []
+    words: list[tuple[str, int, int]] = []
     for m in _WORD_RE.finditer(text):
         w = m.group()
         if w not in key_of:
             toks = lex.tokens(w)
             key_of[w] = toks[0] if toks and toks[0] not in LABEL_STOP_WORDS else None
-        if key_of[w] is not None:
-            words.append((key_of[w], m.start(), m.end()))
+        key = key_of[w]
+        if key is not None:
+            words.append((key, m.start(), m.end()))
     unigrams = [(k, _display(text[a:b])) for k, a, b in words]
     phrases = []
     for (k1, a1, b1), (k2, a2, b2) in zip(words, words[1:]):

@@ -149,29 +149,34 @@ def _build(cls: type, data: dict[str, Any], source: str, prefix: str) -> Any:
         default = getattr(defaults, name)
         if is_dataclass(default):
             kwargs[name] = _build(type(default), value, source, f"{prefix}{name}.")
-        elif isinstance(default, bool):
-            if not isinstance(value, bool):
-                raise ConfigError(f"{source} : {prefix}{name} doit valoir true ou false (trouvé : {value!r})")
-            kwargs[name] = value
-        elif isinstance(default, int):
-            # An integer setting (top_k...) refuses 2.5 rather than silently truncating it.
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ConfigError(f"{source} : {prefix}{name} doit être un nombre entier (trouvé : {value!r})")
-            kwargs[name] = value
-        elif isinstance(default, float):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ConfigError(f"{source} : {prefix}{name} doit être un nombre (trouvé : {value!r})")
-            kwargs[name] = float(value)
-        elif isinstance(default, dict):
-            if not isinstance(value, dict) or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values()
-            ):
-                raise ConfigError(
-                    f"{source} : {prefix}{name} doit associer des noms à des nombres (ex. {{\"lexical\": 1.0}})"
-                )
-            kwargs[name] = {str(k): float(v) for k, v in value.items()}
         else:
-            if not isinstance(value, str):
-                raise ConfigError(f"{source} : {prefix}{name} doit être une chaîne de caractères (trouvé : {value!r})")
-            kwargs[name] = value
+            kwargs[name] = _value(value, default, source, f"{prefix}{name}")
     return cls(**kwargs)
+
+
+def _value(value: Any, default: Any, source: str, key: str) -> Any:
+    """A setting of the default's type, or a ConfigError naming the key."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{source} : {key} doit valoir true ou false (trouvé : {value!r})")
+        return value
+    if isinstance(default, int):
+        # An integer setting (top_k...) refuses 2.5 rather than silently truncating it.
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{source} : {key} doit être un nombre entier (trouvé : {value!r})")
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{source} : {key} doit être un nombre (trouvé : {value!r})")
+        return float(value)
+    if isinstance(default, dict):
+        if not isinstance(value, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values()
+        ):
+            raise ConfigError(
+                f"{source} : {key} doit associer des noms à des nombres (ex. {{\"lexical\": 1.0}})"
+            )
+        return {str(k): float(v) for k, v in value.items()}
+    if not isinstance(value, str):
+        raise ConfigError(f"{source} : {key} doit être une chaîne de caractères (trouvé : {value!r})")
+    return value

@@ -156,16 +156,7 @@ def check_config(config: Any) -> None:
     values = _values(config)
     for key, value in values.items():
         if isinstance(value, dict):
-            rule = CHANNEL_TABLES.get(key)
-            for name, v in value.items():
-                if rule is not None:
-                    check_channel_name(key, name)
-                _number(f"{key}[{name!r}]", v, rule or Range())
-            if key == "matching.channels":
-                if not value:
-                    raise ConfigValueError(key, ": aucun canal ; au moins un canal moteur:vue de poids > 0 est attendu")
-                if not any(v > 0 for v in value.values()):
-                    raise ConfigValueError(key, ": tous les poids sont nuls ; au moins un poids > 0 est attendu")
+            _check_table(key, value)
         elif isinstance(value, str):
             if key in BACKEND_KEYS and value not in _backends():
                 raise ConfigValueError(key, f"= {value!r} : moteur inconnu (moteurs : {', '.join(_backends())})")
@@ -177,6 +168,20 @@ def check_config(config: Any) -> None:
         if low in values and high in values and values[low] > values[high]:
             raise ConfigValueError(low, f"= {fmt(values[low])} dépasse {high} = {fmt(values[high])} : "
                                         f"{low} doit être ≤ {high}")
+
+
+def _check_table(key: str, value: dict[str, Any]) -> None:
+    """A name -> number table (channel weights, statistics...)."""
+    rule = CHANNEL_TABLES.get(key)
+    for name, v in value.items():
+        if rule is not None:
+            check_channel_name(key, name)
+        _number(f"{key}[{name!r}]", v, rule or Range())
+    if key == "matching.channels":
+        if not value:
+            raise ConfigValueError(key, ": aucun canal ; au moins un canal moteur:vue de poids > 0 est attendu")
+        if not any(v > 0 for v in value.values()):
+            raise ConfigValueError(key, ": tous les poids sont nuls ; au moins un poids > 0 est attendu")
 
 
 def check_writable_dir(key: str, folder: str | Path) -> Path:

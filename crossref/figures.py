@@ -14,25 +14,16 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from crossref.coverage import best_pairs_by_cell
+from crossref.labels import STATUS_FULL, STATUS_NONE, STATUS_PARTIAL, fr_percent, pair_line_fr
 from crossref.model import Corpus
-from crossref.passerelles import STATUS_FULL, STATUS_NONE, STATUS_PARTIAL
 
 COLORSCALE = "Blues"
 STATUS_COLORS = {STATUS_FULL: "#2e7d32", STATUS_PARTIAL: "#f9a825", STATUS_NONE: "#c62828"}
-RELATION_FR = {"equivalent": "équivalent", "partial": "partiel", "none": "aucun"}
 _TITLE_MAX = 70  # hover lines stay readable
 
 
 def _short(text: str, n: int = _TITLE_MAX) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def _pct(x: Any) -> str:
-    return "—" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{float(x):.0%}".replace("%", " %")
-
-
-def _num(x: float) -> str:
-    return f"{x:.2f}".replace(".", ",")
 
 
 def _bloc_label(corpus: Corpus, bloc_id: str) -> str:
@@ -43,8 +34,7 @@ def _bloc_label(corpus: Corpus, bloc_id: str) -> str:
 
 
 def _pair_line(p: Mapping[str, Any]) -> str:
-    rel = RELATION_FR.get(p["relation"], p["relation"])
-    return f"{p['source']} → {p['target']} ({_num(float(p['score']))}, {rel})"
+    return pair_line_fr(p["source"], p["target"], float(p["score"]), p["relation"])
 
 
 def _z(matrix: pd.DataFrame) -> list[list[float | None]]:
@@ -70,7 +60,7 @@ def coverage_heatmap(matrix: pd.DataFrame, corpus: Corpus, details: Any = None, 
             lines = [
                 f"<b>Source</b> : {_bloc_label(corpus, a)}",
                 f"<b>Cible</b> : {_bloc_label(corpus, b)}",
-                f"Couverture de la cible : {_pct(matrix.loc[a, b])}",
+                f"Couverture de la cible : {fr_percent(matrix.loc[a, b])}",
             ]
             if details is not None:
                 best = list(details.get((a, b), []))[:n_pairs]
@@ -116,7 +106,7 @@ def certification_heatmap(matrix: pd.DataFrame, corpus: Corpus, *, title: str | 
 
     hover = [[
         f"<b>Source</b> : {label(a)}<br><b>Cible</b> : {label(b)}<br>"
-        + ("Même certification" if a == b else f"Couverture de la cible : {_pct(matrix.loc[a, b])}")
+        + ("Même certification" if a == b else f"Couverture de la cible : {fr_percent(matrix.loc[a, b])}")
         for b in matrix.columns] for a in matrix.index]
     fig = go.Figure(go.Heatmap(
         z=_z(matrix), x=list(matrix.columns), y=list(matrix.index),
@@ -147,10 +137,10 @@ def passerelle_bar(result: Mapping[str, Any], *, title: str | None = None) -> go
             x=[b["bloc"] for b in sel],
             y=[float(b["coverage"]) for b in sel],
             marker_color=STATUS_COLORS[status],
-            text=[_pct(b["coverage"]) for b in sel],
+            text=[fr_percent(b["coverage"]) for b in sel],
             textposition="auto",
             hovertext=[
-                f"<b>{b['bloc']}</b> — {_short(b['title'])}<br>Couverture : {_pct(b['coverage'])}"
+                f"<b>{b['bloc']}</b> — {_short(b['title'])}<br>Couverture : {fr_percent(b['coverage'])}"
                 f"<br>Statut : {b['status']}<br>Compétences à justifier : {len(b['missing'])}"
                 for b in sel
             ],

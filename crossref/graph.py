@@ -23,11 +23,10 @@ import numpy as np
 import pandas as pd
 
 from crossref.errors import CrossrefError
+from crossref.labels import RELATION_FR, REVIEW_STATUS_FR, fr_decimal
 
 EDGE_RELATIONS = ("equivalent", "partial")
 _STATUS_RANK = {"validated": 0, "suggested": 1}  # which orientation's row an edge keeps
-FR_RELATION = {"equivalent": "équivalente", "partial": "partielle"}
-FR_STATUS = {"validated": "validée", "suggested": "suggérée", "rejected": "rejetée"}
 
 
 def parse_relations(relations: Iterable[str] | str | None) -> tuple[str, ...]:
@@ -326,10 +325,11 @@ def _node_hover(G: nx.Graph, n: str) -> str:
 
 
 def _edge_hover(G: nx.Graph, u: str, v: str, d: dict) -> str:
+    relation, status = str(d.get("relation")), str(d.get("status"))
     return (f"<b>{u}</b> ↔ <b>{v}</b><br>{_wrap(G.nodes[u].get('title', ''), 70)}<br>"
             f"↔ {_wrap(G.nodes[v].get('title', ''), 70)}<br>"
-            f"Relation {FR_RELATION.get(d.get('relation'), d.get('relation'))}, score {float(d.get('score', 0)):.2f}"
-            f" ({FR_STATUS.get(d.get('status'), d.get('status'))})")
+            f"Relation {RELATION_FR.get(relation, relation)}, score {fr_decimal(d.get('score', 0))}"
+            f" ({REVIEW_STATUS_FR.get(status, status)})")
 
 
 __all__ = ["build_graph", "graph_json", "write_graph_json", "graphml_ready", "write_graphml", "write_graph",

@@ -60,7 +60,7 @@ def _remove_created(created: list[Path]) -> None:
             pass
 
 
-def atomic_write_many(items: list[tuple[str | Path, Callable[[Path], None]]]) -> list[Path]:
+def atomic_write_many(items: list[tuple[str | Path, Callable[[Path], object]]]) -> list[Path]:
     """Write several files all or nothing: every ``writer(tmp_path)`` runs first, then each
     temporary file is renamed onto its path. Readers never see a half-written file; on
     any failure nothing is left behind (no temporary file, no new folder) and existing
@@ -75,11 +75,11 @@ def atomic_write_many(items: list[tuple[str | Path, Callable[[Path], None]]]) ->
             for path, (_, writer) in zip(paths, items):
                 current = path
                 _make_parent(path.parent, created)
-                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
                 os.close(fd)
-                temps.append(Path(tmp))
-                writer(Path(tmp))
-                os.chmod(tmp, 0o644)  # mkstemp creates 0600; published files are world-readable
+                temps.append(Path(tmp_name))
+                writer(Path(tmp_name))
+                os.chmod(tmp_name, 0o644)  # mkstemp creates 0600; published files are world-readable
             for path, tmp in zip(paths, temps):
                 current = path
                 os.replace(tmp, path)
@@ -93,7 +93,7 @@ def atomic_write_many(items: list[tuple[str | Path, Callable[[Path], None]]]) ->
     return paths
 
 
-def atomic_write(path: str | Path, writer: Callable[[Path], None]) -> Path:
+def atomic_write(path: str | Path, writer: Callable[[Path], object]) -> Path:
     """Call ``writer(tmp_path)`` then rename onto ``path``: readers never see a half-written file."""
     return atomic_write_many([(path, writer)])[0]
 

@@ -133,7 +133,8 @@ def combine(sims: dict[str, np.ndarray], weights: dict[str, float],
     if total <= 0:
         raise ValueError("channel weights must sum to a positive number")
     masks = masks or {}
-    num = den = None
+    num: np.ndarray | None = None
+    den: np.ndarray | None = None
     for c, s in sims.items():
         w = np.full(s.shape, weights[c], dtype=np.float64)
         if c in masks:
@@ -141,6 +142,7 @@ def combine(sims: dict[str, np.ndarray], weights: dict[str, float],
         part = stats[c].z(s) * w
         num = part if num is None else num + part
         den = w if den is None else den + w
+    assert num is not None and den is not None  # sims is not empty: its weights sum to more than 0
     if np.any(den <= 0):
         raise ValueError("no channel with text on both sides for some pair")
     return num / den

@@ -180,6 +180,17 @@ class Certification:
             if bad:
                 raise ValueError(f"{where} : caractère de contrôle interdit (U+{ord(bad.group()):04X}) "
                                  f"à la position {bad.start() + 1}")
+        self._check_unique_ids()
+        blocs = {b.id for b in self.blocs}
+        self._check_competences(blocs)
+        for a in self.activities:
+            if a.bloc_id not in blocs:
+                raise ValueError(f"{a.id}: unknown bloc {a.bloc_id!r}")
+        self._check_attachments(blocs)
+        if not self.competences:
+            raise ValueError(f"{self.id}: no competences")
+
+    def _check_unique_ids(self) -> None:
         seen: set[str] = set()
         items: Iterable[Any] = [
             *self.blocs,
@@ -193,10 +204,9 @@ class Certification:
             if item.id in seen:
                 raise ValueError(f"{self.id}: duplicate id {item.id!r}")
             seen.add(item.id)
-        blocs = {b.id for b in self.blocs}
-        comps = {c.id for c in self.competences} | {s.id for s in self.savoirs}
+
+    def _check_competences(self, blocs: set[str]) -> None:
         acts = {a.id for a in self.activities}
-        mods = {m.id for m in self.modalities}
         for c in [*self.competences, *self.savoirs]:
             if not c.id.startswith(self.id + ":"):
                 raise ValueError(f"{self.id}: competence id {c.id!r} lacks the certification prefix")
@@ -206,10 +216,13 @@ class Certification:
                 raise ValueError(f"{c.id}: unknown activity {c.activity_id!r}")
             if not c.statement.strip():
                 raise ValueError(f"{c.id}: empty statement")
-        for a in self.activities:
-            if a.bloc_id not in blocs:
-                raise ValueError(f"{a.id}: unknown bloc {a.bloc_id!r}")
-        for x in [*self.criteria, *self.modalities]:
+
+    def _check_attachments(self, blocs: set[str]) -> None:
+        """Criteria and modalities name known blocs, competences and modalities."""
+        comps = {c.id for c in self.competences} | {s.id for s in self.savoirs}
+        mods = {m.id for m in self.modalities}
+        attached: list[Criterion | Modality] = [*self.criteria, *self.modalities]
+        for x in attached:
             if x.bloc_id not in blocs:
                 raise ValueError(f"{x.id}: unknown bloc {x.bloc_id!r}")
             for cid in x.competence_ids:
@@ -219,8 +232,6 @@ class Certification:
             for mid in cr.modality_ids:
                 if mid not in mods:
                     raise ValueError(f"{cr.id}: unknown modality {mid!r}")
-        if not self.competences:
-            raise ValueError(f"{self.id}: no competences")
 
     def _texts(self) -> Iterator[tuple[str, str]]:
         """(where, text) for every text of the certification and of its items."""
@@ -246,7 +257,7 @@ class Certification:
         if version != SCHEMA_VERSION:
             raise ValueError(f"unsupported référentiel schema_version {version} (expected {SCHEMA_VERSION})")
         d = {k: v for k, v in data.items() if k != "schema_version"}
-        nested = {}
+        nested: dict[str, Any] = {}
         for name, item_cls in _NESTED.items():
             items = d.get(name, [])
             if not isinstance(items, list):

@@ -36,12 +36,10 @@ import pandera.pandas as pa
 from crossref.config import PasserelleConfig
 from crossref.coverage import best_matches, frame, get_certification, passerelle_config
 from crossref.errors import CrossrefError
+from crossref.labels import STATUS_FULL, STATUS_NONE, STATUS_PARTIAL, fr_percent
 from crossref.model import Certification, Corpus
 from crossref.tables import ID, register_schema, validate
 
-STATUS_FULL = "dispense totale possible"
-STATUS_PARTIAL = "dispense partielle"
-STATUS_NONE = "non couvert"
 STATUSES = [STATUS_FULL, STATUS_PARTIAL, STATUS_NONE]
 
 VAE_SOURCE = "VAE"
@@ -71,7 +69,7 @@ register_schema("passerelle", PASSERELLE_SCHEMA)
 
 
 # ---------------------------------------------------------------- rules
-def _round(x: float) -> float:
+def _round(x: float | np.floating) -> float:
     return round(float(x), 6)
 
 
@@ -105,7 +103,7 @@ def overall_status(blocs: list[dict], target: Certification, config: Any = None)
         )
     return STATUS_NONE, (
         f"Aucun bloc de {target.id} n'atteint le seuil de dispense partielle "
-        f"({p.partial_coverage:.0%} de couverture).".replace("%", " %")
+        f"({fr_percent(p.partial_coverage)} de couverture)."
     )
 
 
@@ -360,7 +358,7 @@ def vae_from_similarity(sentences: Sequence[str], similarity: Any, corpus: Corpu
     credit: dict[str, float] = {}
     relation: dict[str, str] = {}
     matched: dict[str, list[dict]] = {}
-    evidenced = []
+    evidenced: list[dict[str, Any]] = []
     for j, cid in enumerate(ids):
         col = sim[:, j]
         order = sorted((i for i in range(len(sentences)) if col[i] >= p.vae_evidence_threshold),

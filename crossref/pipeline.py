@@ -187,9 +187,6 @@ class Embeddings:
 # ---------------------------------------------------------------- pairs
 
 _DIRECTION_FLIP = {"same": "same", "broader": "narrower", "narrower": "broader"}
-_FR_RELATION = {"equivalent": "équivalente", "partial": "partielle", "none": "aucune"}
-_FR_DIRECTION = {"same": "même périmètre", "broader": "la source couvre plus large",
-                 "narrower": "la source ne couvre qu'une partie"}
 MAX_SHARED_TERMS = 8
 STATS_SAMPLE = 200_000
 
@@ -210,10 +207,12 @@ def measure_channel_statistics(emb: Embeddings, certs: np.ndarray) -> dict[str, 
 def explanation_text(score: float, parts: dict[str, float], rank: int, relation: str, direction: str,
                      phrase_a: str, phrase_b: str, terms: list[str]) -> str:
     """The sentence a reviewer reads next to a pair (French)."""
-    text = (f"Relation {_FR_RELATION[relation]} (score {score:.2f} ; sémantique {parts['semantic']:.2f}, "
+    from crossref.labels import DIRECTION_SENTENCE_FR, RELATION_FR
+
+    text = (f"Relation {RELATION_FR[relation]} (score {score:.2f} ; sémantique {parts['semantic']:.2f}, "
             f"lexical {parts['lexical']:.2f}, critères {parts['criteria']:.2f} ; rang {rank})")
     if relation != "none":
-        text += f" ; {_FR_DIRECTION[direction]}"
+        text += f" ; {DIRECTION_SENTENCE_FR[direction]}"
     text += f". Passages alignés : « {phrase_a} » ↔ « {phrase_b} »."
     if terms:
         text += f" Termes communs : {', '.join(terms)}."
@@ -303,7 +302,7 @@ def data_versions(corpus: Corpus) -> dict[str, str]:
 
 
 _KEYED_SOURCES = ("pipeline.py", "matching.py", "clusters.py", "embed/lexical.py", "blocks.py", "features.py",
-                  "pair_model.py")
+                  "pair_model.py", "labels.py")
 
 
 def _results_key(config: Config, versions: dict[str, str]) -> str:
@@ -326,7 +325,7 @@ class _LazyScorer:
 
     def __init__(self, config: Config, corpus: Corpus) -> None:
         self.config, self.corpus = config, corpus
-        self._state = None
+        self._state: tuple[dict[str, Any], Embeddings, dict[str, Any]] | None = None
 
     def _load(self):
         if self._state is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from crossref.errors import CrossrefError, InputError
 from crossref.io import atomic_write_many, certification_json, parse_json, read_certification_json
@@ -41,9 +41,11 @@ def ingest(data_dir: str | Path, extra: Iterable[str | Path] = ()) -> list[Path]
     texts = [(out_dir / f"{c.id}.json", certification_json(c)) for c in certs]
     texts.append((out_dir / INDEX_NAME, json.dumps([c.id for c in certs], ensure_ascii=False, indent=2) + "\n"))
     # All files or none: a failed write leaves data/referentiels/ as it was.
-    return atomic_write_many([
-        (path, lambda p, text=text: p.write_text(text, encoding="utf-8", newline="\n")) for path, text in texts
-    ])
+    return atomic_write_many([(path, _text_writer(text)) for path, text in texts])
+
+
+def _text_writer(text: str) -> Callable[[Path], object]:
+    return lambda p: p.write_text(text, encoding="utf-8", newline="\n")
 
 
 def load_builtin(data_dir: str | Path) -> list[Certification]:

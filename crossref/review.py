@@ -26,7 +26,7 @@ from sqlalchemy import (
     create_engine, event, func, inspect, or_, select,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from crossref.errors import CrossrefError
@@ -311,7 +311,10 @@ class DecisionStore:
                     relation=relation, previous_relation=prev if prev is not None else (model_relation or ""),
                     note=note or "", reviewer=reviewer, decided_at=_now(),
                 )
-                row["id"] = conn.execute(decisions.insert().values(**row)).inserted_primary_key[0]
+                key = conn.execute(decisions.insert().values(**row)).inserted_primary_key
+                if key is None:  # never for an INSERT with an autoincrement key
+                    raise CrossrefError(f"décision non enregistrée dans {self.url!r} : identifiant absent")
+                row["id"] = key[0]
         except SQLAlchemyError as exc:
             raise CrossrefError(f"décision non enregistrée dans {self.shown_url!r} : {_reason(exc)}") from None
         return {k: row[k] for k in DECISION_COLUMNS}
@@ -434,7 +437,9 @@ def _enable_wal(engine: Engine) -> None:
     the mode is persistent, and setting it writes to the file."""
     raw = engine.raw_connection()
     try:
-        raw.driver_connection.execute("PRAGMA journal_mode = WAL")
+        driver = raw.driver_connection
+        if driver is not None:
+            driver.execute("PRAGMA journal_mode = WAL")
     except sqlite3.OperationalError:
         pass  # read-only file or another process holding it: keep its journal mode
     finally:

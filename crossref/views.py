@@ -15,9 +15,8 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from crossref.export.labels import DIRECTION_FR, RELATION_FR
-
-STATUS_FR = {"suggested": "suggérée", "validated": "validée", "rejected": "rejetée"}
+from crossref.labels import DIRECTION_FR, RELATION_FR, pair_line_fr
+from crossref.labels import REVIEW_STATUS_FR as STATUS_FR
 
 
 # ---------------------------------------------------------------- labels
@@ -245,10 +244,9 @@ def pair_key(source: str, target: str) -> str:
 
 
 def pair_label(key: str, score: float | None = None, relation: str | None = None) -> str:
-    """« S → T (0.87, équivalente) »; without score, « S → T »."""
+    """« S → T (équivalente, 0,87) »; without score, « S → T »."""
     s, t = key.split("|")
-    extra = f" ({score:.2f}, {RELATION_FR[relation]})" if score is not None else ""
-    return f"{s} → {t}{extra}"
+    return pair_line_fr(s, t, score, relation or "none") if score is not None else f"{s} → {t}"
 
 
 def pair_labels(view: pd.DataFrame, limit: int | None = None) -> dict[str, str]:

@@ -147,17 +147,40 @@ def test_matrices_cell_lists_its_pairs(app_config):
 
 
 # ---------------------------------------------------------------- équivalences
+def _clean(phrase: str) -> str:
+    return phrase.strip().rstrip(".;,:")
+
+
+def _offered_pair_with_literal_phrases(box, results) -> tuple[str, str, str, str]:
+    """A pair offered in the selector whose aligned phrases occur word for word in both statements."""
+    p = results.pairs.set_index(["source", "target"])
+    for label in box.options:  # "SRC → TGT (relation, score)"
+        source, target = label.split(" (")[0].split(" → ")
+        sp, tp = (_clean(x) for x in p.loc[(source, target), ["source_phrase", "target_phrase"]])
+        comp_s, comp_t = results.corpus.competence(source), results.corpus.competence(target)
+        if sp and tp and sp in comp_s.statement and tp in comp_t.statement:
+            return source, target, sp, tp
+    raise AssertionError("no offered pair with literal aligned phrases")
+
+
 def test_select_a_pair_and_accept_it(app_config):
+    import html as html_lib
+
+    results = pipeline.run(app_config)
     at = open_page("equivalences.py")
     box = at.selectbox(key="eq_pair")
-    options = box.options
-    assert len(options) > 1
-    chosen = options[1]
-    box.set_value(chosen).run()
-    source, target = chosen.split(" → ")[0], chosen.split(" → ")[1].split(" (")[0]
-    # both full texts side by side, with the aligned phrase marked
+    assert len(box.options) > 1
+    source, target, phrase_s, phrase_t = _offered_pair_with_literal_phrases(box, results)
+    box.set_value(f"{source}|{target}").run()
+    assert at.selectbox(key="eq_pair").value == f"{source}|{target}"
+    # both full texts side by side, the aligned phrase marked inside the statement itself
+    # (the "Passage aligné" line below a statement is the fallback for a phrase not found in it)
     html = [h.proto.body for h in at.get("html")]
-    assert len(html) == 2 and all("<mark>" in h or "Passage aligné" in h for h in html)
+    assert len(html) == 2
+    for body, phrase in zip(html, (phrase_s, phrase_t)):
+        statement = body.split("<p style='line-height:1.5'>", 1)[1].split("</p>", 1)[0]
+        assert f"<mark>{html_lib.escape(phrase, quote=True)}</mark>".lower() in statement.lower(), statement
+        assert "Passage aligné" not in body
     assert "Critères d'évaluation" in html[0]
     assert {m.label for m in at.metric} >= {"Score", "Sémantique", "Lexical", "Critères"}
 
@@ -178,8 +201,7 @@ def test_select_a_pair_and_accept_it(app_config):
     assert d["note"] == "Même compétence, critères proches"
     # the page now reads the decision back (results re-applied, not recomputed)
     assert "validée par Alice Martin" in texts(at)
-    assert at.selectbox(key="eq_pair").value.startswith(f"{source}|{target}") or \
-        at.selectbox(key="eq_pair").value == f"{source}|{target}"
+    assert at.selectbox(key="eq_pair").value == f"{source}|{target}"
 
 
 def test_reject_and_amend_are_saved(app_config):
@@ -209,23 +231,42 @@ def test_decision_without_reviewer_is_refused(app_config):
     assert not Path(app_config.db_url.removeprefix("sqlite:///")).exists()
 
 
+def _unordered(pairs) -> set[tuple[str, str]]:
+    return {tuple(sorted(p)) for p in zip(pairs["source"], pairs["target"])}
+
+
+def _shown(at: AppTest) -> set[tuple[str, str]]:
+    table = at.dataframe(key="eq_table").value
+    return _unordered(table.rename(columns={"Source": "source", "Cible": "target"}))
+
+
 def test_filters_narrow_the_table(app_config):
+    pairs = pipeline.run(app_config).pairs  # fresh store: relation == model relation
+    proposed = pairs[pairs["relation"] != "none"]
     at = open_page("equivalences.py")
-    all_rows = len(at.dataframe(key="eq_table").value)
-    at.slider(key="eq_score").set_value((0.9, 1.0)).run()
-    high = at.dataframe(key="eq_table").value if at.dataframe else None
-    assert high is None or len(high) <= all_rows
+    # default: equivalent and partial pairs, one row per pair
+    assert _shown(at) == _unordered(proposed)
+    # score range: a cut in the middle of the proposed scores
+    cut = round(float(proposed["score"].median()), 2)
+    at.slider(key="eq_score").set_value((cut, 1.0)).run()
+    high = _unordered(proposed[proposed["score"] >= cut])
+    assert 0 < len(high) < len(_unordered(proposed))
+    assert _shown(at) == high
+    assert (at.dataframe(key="eq_table").value["Score"] >= cut).all()
     at.slider(key="eq_score").set_value((0.0, 1.0)).run()
+    # relation
     at.multiselect(key="eq_relations").set_value(["equivalent"]).run()
-    eq = at.dataframe(key="eq_table").value
-    assert 0 < len(eq) < all_rows
-    assert set(eq["Relation"]) <= {"équivalente"} or set(eq["Modèle"]) <= {"équivalente"}
+    equivalent = pairs[pairs["relation"] == "equivalent"]
+    assert 0 < len(_unordered(equivalent)) < len(_unordered(proposed))
+    assert _shown(at) == _unordered(equivalent)
+    assert set(at.dataframe(key="eq_table").value["Relation"]) == {"équivalente"}
+    # certifications, source and target
     at.multiselect(key="eq_src_certs").set_value(["ICD"]).run()
     at.multiselect(key="eq_tgt_certs").set_value(["NEOMA"]).run()
-    sub = at.dataframe(key="eq_table").value if at.dataframe else None
-    if sub is not None and len(sub):
-        assert set(sub["Source"].str.split(":").str[0]) == {"ICD"}
-        assert set(sub["Cible"].str.split(":").str[0]) == {"NEOMA"}
+    sub = equivalent[(equivalent["source_cert"] == "ICD") & (equivalent["target_cert"] == "NEOMA")]
+    assert len(sub) > 0
+    table = at.dataframe(key="eq_table").value
+    assert set(zip(table["Source"], table["Cible"])) == set(zip(sub["source"], sub["target"]))
 
 
 # ---------------------------------------------------------------- passerelles / VAE
@@ -262,18 +303,34 @@ def test_passerelle_workbook_is_excel(app_config):
     assert wb["Compétences"].max_row == 1 + len(results.corpus.certification("NEOMA").competences)
 
 
+VAE_TEXT = (
+    "J'accueille les clients au téléphone et je traite leurs réclamations jusqu'à leur résolution. "
+    "Je mesure la satisfaction des clients avec des enquêtes et je propose des actions d'amélioration. "
+    "J'anime une équipe de conseillers et je suis leurs indicateurs de qualité de service.")
+
+
 def test_vae_from_an_experience(app_config):
+    from crossref.labels import STATUS_FULL, STATUS_PARTIAL
+    from crossref.mdsafe import escape_markdown as md
+    from crossref.passerelles import vae
+    from crossref.ui.components import bloc_label, pct
+
+    results = pipeline.run(app_config)
+    expected = vae(results, VAE_TEXT, "RS")
+    assert expected["evidenced"]  # the text describes customer-relation work: RS competences are evidenced
     at = open_page("passerelles.py")
     at.selectbox(key="vae_to").set_value("RS").run()
-    at.text_area(key="vae_text").input(
-        "J'accueille les clients au téléphone et je traite leurs réclamations jusqu'à leur résolution. "
-        "Je mesure la satisfaction des clients avec des enquêtes et je propose des actions d'amélioration. "
-        "J'anime une équipe de conseillers et je suis leurs indicateurs de qualité de service.")
+    at.text_area(key="vae_text").input(VAE_TEXT)
     at.button(key="vae_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    shown = texts(at)
-    assert "attestée(s)" in shown and "phrase(s)" in shown
-    assert any(e.label.startswith(("✅", "🟡", "⬜")) for e in at.expander)
+    assert (f"**{len(expected['evidenced'])} compétence(s) de RS attestée(s)** par "
+            f"{len(expected['sentences'])} phrase(s).") in texts(at)
+    icon = {STATUS_FULL: "✅", STATUS_PARTIAL: "🟡"}
+    labels = [f"{icon.get(b['status'], '⬜')} {md(bloc_label(results.corpus, b['bloc']))} — {b['status']} "
+              f"({pct(b['coverage'])})" for b in expected["blocs"]]
+    assert [e.label for e in at.expander if e.label in labels] == labels
+    evidenced = next(d.value for d in at.dataframe if "Phrases" in d.value.columns)
+    assert list(evidenced["Bloc"]) == [e["bloc"] for e in expected["evidenced"]]
 
 
 def test_vae_without_text_shows_an_error(app_config):

@@ -193,6 +193,49 @@ def test_best_cell_pairs_dicts(pairs: pd.DataFrame) -> None:
     assert isinstance(best[0]["score"], float)
 
 
+def test_best_pairs_by_cell_one_per_target_strongest_first(pairs: pd.DataFrame) -> None:
+    best = coverage.best_pairs_by_cell(pairs, PasserelleConfig())
+    cell = best[("AA:B1", "BB:B1")]
+    # BB:C1 is matched by AA:C1 (equivalent) and AA:C2 (partial): only the strongest is kept;
+    # AA:C1 -> BB:C4 ("none") earns nothing and is not listed.
+    assert [(p["source"], p["target"], p["credit"]) for p in cell] == [
+        ("AA:C1", "BB:C1", 1.0), ("AA:C2", "BB:C2", 0.5)]
+    assert all(isinstance(p["score"], float) and isinstance(p["credit"], float) for p in cell)
+    assert set(cell[0]) == set(coverage.PAIR_DETAIL) | {"credit"}
+    # a rejected pair earns no credit, whatever its relation: AA:C2 -> BB:C6 is left out
+    assert [p["target"] for p in best[("AA:B2", "BB:B2")]] == ["BB:C5"]
+    # cells without any credited pair are absent
+    assert ("AA:B1", "BB:B2") not in best
+    assert ("BB:B1", "AA:B1") in best and ("RS:B1", "BB:B2") in best
+
+
+def test_best_pairs_by_cell_limit_and_bloc_restriction(pairs: pd.DataFrame) -> None:
+    one = coverage.best_pairs_by_cell(pairs, n=1)
+    assert [p["target"] for p in one[("AA:B1", "BB:B1")]] == ["BB:C1"]
+    restricted = coverage.best_pairs_by_cell(pairs, blocs=(["AA:B1", "AA:B2"], ["RS:B1"]))
+    assert set(restricted) == {("AA:B1", "RS:B1")}
+    assert restricted[("AA:B1", "RS:B1")] == coverage.best_pairs_by_cell(pairs)[("AA:B1", "RS:B1")]
+
+
+def test_best_pairs_by_cell_agrees_with_best_cell_pairs(pairs: pd.DataFrame) -> None:
+    """The one-pass version gives, for every cell, what the per-cell function gives."""
+    for n in (1, 2, 3):
+        best = coverage.best_pairs_by_cell(pairs, PasserelleConfig(), n=n)
+        cells = set(zip(pairs["source_bloc"], pairs["target_bloc"]))
+        for a, b in cells:
+            assert best.get((a, b), []) == coverage.best_cell_pairs(pairs, a, b, PasserelleConfig(), n=n), (a, b)
+
+
+def test_best_pairs_by_cell_on_the_built_in_results(default_results) -> None:
+    pairs, config = default_results.pairs, default_results.config.passerelles
+    best = coverage.best_pairs_by_cell(pairs, config)
+    assert len(best) > 20
+    for (a, b), listed in best.items():
+        assert listed == coverage.best_cell_pairs(pairs, a, b, config, n=3), (a, b)
+        assert len({p["target"] for p in listed}) == len(listed) <= 3
+        assert [(-p["credit"], -p["score"]) for p in listed] == sorted((-p["credit"], -p["score"]) for p in listed)
+
+
 # ---------------------------------------------------------------- certification matrix
 def test_certification_matrix(pairs: pd.DataFrame, corpus: Corpus) -> None:
     m = coverage.certification_matrix(pairs, corpus, PasserelleConfig())

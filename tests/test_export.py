@@ -294,7 +294,7 @@ def test_matrices_have_colour_scale_and_coverage(wb) -> None:
     assert values[i][1] == pytest.approx(0.75)
     cell = ws.cell(row=i + 1, column=2)
     assert cell.number_format == "0%" and cell.comment is not None
-    assert "AAA:C1 → BBB:C1 (0.91, équivalente)" in cell.comment.text
+    assert "AAA:C1 → BBB:C1 (équivalente, 0,91)" in cell.comment.text
 
 
 def test_summary_records_config_counts_and_versions(wb) -> None:
@@ -315,7 +315,8 @@ def test_summary_records_config_counts_and_versions(wb) -> None:
     from crossref.calibration import load_artifact
 
     art = load_artifact(make_config().matching.calibration)
-    assert info["Seuil « équivalente » (probabilité)"] == str(art.model.equivalent_threshold)
+    # French decimals for people; the configuration rows below keep JSON
+    assert info["Seuil « équivalente » (probabilité)"] == f"{art.model.equivalent_threshold:g}".replace(".", ",")
     assert "hors échantillon" in info["Calibration"] and "mrr" in info["Calibration"]
     assert "« aucune »" in info["Feuilles par paire de certifications"]
     assert info["Configuration : matching.top_k"] == "7"
@@ -335,7 +336,7 @@ def test_passerelles_and_clusters_sheets(wb) -> None:
     row = next(r for r in pas if r["Certification détenue"] == "AAA" and r["Certification visée"] == "BBB")
     assert row["Bloc visé"] == "BBB:B1" and row["Couverture"] == pytest.approx(0.75)
     assert row["Statut du bloc"] == "dispense partielle"
-    assert row["Correspondances retenues"] == "AAA:C1 → BBB:C1 (0.91, équivalente)\nAAA:C2 → BBB:C2 (0.70, partielle)"
+    assert row["Correspondances retenues"] == "AAA:C1 → BBB:C1 (équivalente, 0,91)\nAAA:C2 → BBB:C2 (partielle, 0,70)"
     assert "BBB:C2 — \tCommuniquer avec les clients" in row["Compétences à justifier"]
     clusters = _records(wb["Clusters"])
     assert [r["Compétence"] for r in clusters] == ["AAA:C1", "BBB:C1", "AAA:C2", "BBB:C2", "AAA:C3", "CCC:C1"]
@@ -550,11 +551,11 @@ def fake_run(monkeypatch):
 
     calls = []
 
-    def run(config, extra=()):
+    def run(config, extra=(), *, use_cache=True, decisions=True):
         calls.append((config, list(extra)))
         return make_results(config)
 
-    monkeypatch.setattr(pipeline, "run", run, raising=False)
+    monkeypatch.setattr(pipeline, "run", run)
     return calls
 
 

@@ -32,7 +32,7 @@ def test_coverage_heatmap(corpus, pairs) -> None:
     assert "Bloc B1 de Certif A" in hover and "Bloc B1 de Certif B" in hover
     assert "38 %" in hover
     # best pairs, one per target competence, strongest first
-    assert hover.index("AA:C1 → BB:C1 (0,90, équivalent)") < hover.index("AA:C2 → BB:C2 (0,60, partiel)")
+    assert hover.index("AA:C1 → BB:C1 (équivalente, 0,90)") < hover.index("AA:C2 → BB:C2 (partielle, 0,60)")
     assert "Aucune paire retenue" in trace["text"][0][1]
     assert "Couverture des blocs de BB par les blocs de AA" in fig.layout.title.text
 

@@ -196,7 +196,7 @@ def test_figure_traces(results: Results) -> None:
     assert lines["Équivalence"]["line"]["width"] > lines["Correspondance partielle"]["line"]["width"]
     assert len([v for v in lines["Correspondance partielle"]["x"] if v is None]) == 2  # two partial edges
     hover = next(t for t in fig["data"] if t["name"] == "Équivalence (détail)")["hovertext"]
-    assert "AA:C1" in hover[0] and "0.90" in hover[0]
+    assert "AA:C1" in hover[0] and "score 0,90" in hover[0]
     aa = next(t for t in fig["data"] if t["name"].startswith("AA —"))
     assert list(aa["customdata"]) == ["AA:C1", "AA:C2", "AA:C3"]
     assert "compétences" in fig["layout"]["title"]["text"]
@@ -212,11 +212,11 @@ def test_figure_traces(results: Results) -> None:
 def fake_run(results: Results, monkeypatch: pytest.MonkeyPatch) -> list:
     calls: list = []
 
-    def run(config, data):
+    def run(config, data, *, use_cache=True, decisions=True):
         calls.append(list(data))
         return results
 
-    monkeypatch.setattr(crossref.pipeline, "run", run, raising=False)
+    monkeypatch.setattr(crossref.pipeline, "run", run)
     return calls
 
 

@@ -320,11 +320,11 @@ def test_vae_with_results(pairs: pd.DataFrame, corpus: Corpus) -> None:
 def fake_run(monkeypatch: pytest.MonkeyPatch, corpus: Corpus, pairs: pd.DataFrame) -> list:
     seen: list = []
 
-    def run(config: Config, extra=()):
+    def run(config: Config, extra=(), *, use_cache=True, decisions=True):
         seen.append(list(extra))
         return _results(corpus, pairs)
 
-    monkeypatch.setattr(crossref.pipeline, "run", run, raising=False)
+    monkeypatch.setattr(crossref.pipeline, "run", run)
     return seen
 
 

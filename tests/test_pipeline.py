@@ -8,27 +8,33 @@ import numpy as np
 import pytest
 
 from crossref.cli import main
-from crossref.config import Config
 from crossref.pipeline import run
 from crossref.tables import PAIR_COLUMNS, validate
 
-GOLD = "tests/data/gold_small.csv"
+
+@pytest.fixture(scope="module")
+def cfg(default_config):
+    # Private decision store and embedding cache (conftest): nothing read from data/ or models/cache.
+    return default_config
 
 
 @pytest.fixture(scope="module")
-def cfg(tmp_path_factory):
-    # Private decision store, shared embedding cache (models/cache) so the suite stays fast.
-    tmp = tmp_path_factory.mktemp("pipe")
-    return Config(database_url=f"sqlite:///{tmp / 'decisions.sqlite'}")
+def results(default_results):
+    return default_results
 
 
-@pytest.fixture(scope="module")
-def results(cfg):
-    return run(cfg)
+@pytest.fixture
+def conf_file(cfg, tmp_path):
+    """The same configuration as a file, for the CLI."""
+    conf = tmp_path / "c.json"
+    conf.write_text(json.dumps({"database_url": cfg.database_url,
+                                "embedding": {"cache_dir": cfg.embedding.cache_dir}}))
+    return conf
 
 
-def test_every_ordered_cross_certification_pair_once(results):
-    sizes = [len(c.competences) for c in results.corpus]
+def test_every_ordered_cross_certification_pair_once(results, builtin_corpus):
+    assert results.corpus.ids == builtin_corpus.ids == ["ICD", "NEOMA", "RS", "CPMC"]
+    sizes = [len(c.competences) for c in builtin_corpus]
     assert sizes == [34, 21, 13, 37]
     n = sum(sizes)
     assert len(results.pairs) == n * n - sum(s * s for s in sizes) == 7890
@@ -60,32 +66,26 @@ def test_known_equivalence_is_found_and_explained(results):
     assert (top == 1).all()
 
 
-def test_pairs_cli_csv_has_the_five_columns(cfg, tmp_path, capsys):
-    conf = tmp_path / "c.json"
-    conf.write_text(json.dumps({"database_url": cfg.database_url}))
-    assert main(["--config", str(conf), "pairs", "--format", "csv"]) == 0
+def test_pairs_cli_csv_has_the_five_columns(conf_file, capsys):
+    assert main(["--config", str(conf_file), "pairs", "--format", "csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert list(rows[0]) == ["source", "target", "score", "relation", "explanation"]
     assert len(rows) == 7890
     assert {r["relation"] for r in rows} <= {"equivalent", "partial", "none"}
 
 
-def test_pairs_cli_with_extra_certification(cfg, tmp_path, capsys):
-    conf = tmp_path / "c.json"
-    conf.write_text(json.dumps({"database_url": cfg.database_url}))
-    assert main(["--config", str(conf), "pairs", "--format", "json",
+def test_pairs_cli_with_extra_certification(conf_file, capsys):
+    assert main(["--config", str(conf_file), "pairs", "--format", "json",
                  "--data", "data/templates/exemple_modele.csv"]) == 0
     rows = json.loads(capsys.readouterr().out)
     certs = {r["source"].split(":")[0] for r in rows}
     assert len(certs) == 5
 
 
-def test_evaluate_cli_small_gold(cfg, tmp_path, capsys):
+def test_evaluate_cli_small_gold(conf_file, tmp_path, capsys):
     gold = tmp_path / "gold.csv"
     gold.write_text("source,target,relation\nICD:C1.1,NEOMA:C1,equivalent\n", encoding="utf-8")
-    conf = tmp_path / "c.json"
-    conf.write_text(json.dumps({"database_url": cfg.database_url}))
-    assert main(["--config", str(conf), "evaluate", "--gold", str(gold), "--format", "json"]) == 0
+    assert main(["--config", str(conf_file), "evaluate", "--gold", str(gold), "--format", "json"]) == 0
     m = json.loads(capsys.readouterr().out)
     assert m["queries"] == 2 and m["gold"] == 1
     assert 0 < m["mrr"] <= 1

@@ -25,10 +25,9 @@ def _url(tmp_path: Path, name: str = "decisions.sqlite") -> str:
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    s = DecisionStore(_url(tmp_path))
-    yield s
-    s.close()
+def store(decision_store: DecisionStore) -> DecisionStore:
+    """An empty store in a temporary SQLite file (conftest), closed after the test."""
+    return decision_store
 
 
 def _pair(source: str, target: str, relation: str, score: float = 0.7) -> dict:
@@ -362,7 +361,7 @@ def fake_run(monkeypatch):
 
     calls = []
 
-    def run(config: Config, extra=()):
+    def run(config: Config, extra=(), *, use_cache=True, decisions=True):
         calls.append(list(extra))
         corpus = load_corpus(config.data_dir, extra)
         rows = [
@@ -372,7 +371,7 @@ def fake_run(monkeypatch):
         ]
         return crossref.pipeline.Results(config=config, corpus=corpus, pairs=_pairs(rows))
 
-    monkeypatch.setattr(crossref.pipeline, "run", run, raising=False)
+    monkeypatch.setattr(crossref.pipeline, "run", run)
     return calls
 
 
@@ -426,3 +425,24 @@ def test_cli_errors(cli_config: Path, fake_run, capsys, argv, message) -> None:
     assert "erreur" in err and message in err
     with DecisionStore(_url(cli_config.parent, "cli.sqlite")) as s:
         assert s.history().empty
+
+
+def test_cli_lookups_read_the_store_without_running_the_model(cli_config: Path, fake_run, capsys) -> None:
+    assert main(["review", "list", "--config", str(cli_config)]) == 0
+    assert main(["review", "list", "--history", "--config", str(cli_config)]) == 0
+    assert fake_run == []  # listing decisions never runs the model
+    # A first decision needs the model's relation (recorded as the previous one)...
+    assert main(["review", "reject", "ICD:C1.2", "NEOMA:C2", "--reviewer", "alice",
+                 "--config", str(cli_config)]) == 0
+    assert len(fake_run) == 1
+    # ...a pair already decided is amended or rejected from the store alone.
+    assert main(["review", "amend", "NEOMA:C2", "ICD:C1.2", "--relation", "partial", "--reviewer", "bob",
+                 "--config", str(cli_config)]) == 0
+    assert main(["review", "reject", "ICD:C1.2", "NEOMA:C2", "--reviewer", "bob",
+                 "--config", str(cli_config)]) == 0
+    assert len(fake_run) == 1
+    capsys.readouterr()
+    assert main(["review", "list", "--history", "--format", "json", "--config", str(cli_config)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["action"], r["previous_relation"]) for r in rows] == [
+        ("reject", "partial"), ("amend", "none"), ("reject", "partial")]

@@ -16,7 +16,7 @@ from pandas.testing import assert_frame_equal
 from crossref import pipeline, views
 from crossref.config import Config
 from crossref.coverage import bloc_cell_pairs, bloc_matrix, certification_matrix
-from crossref.export.labels import DIRECTION_FR, RELATION_FR
+from crossref.labels import DIRECTION_FR, RELATION_FR, fr_decimal
 from crossref.review import apply_decisions
 
 STATUS_FR = {"suggested": "suggérée", "validated": "validée", "rejected": "rejetée"}
@@ -148,7 +148,7 @@ def _old_equivalences(pairs, corpus, src_certs, tgt_certs, relations, score_rang
     def _pair_label(key):
         s, t = key.split("|")
         r = view[(view["source"] == s) & (view["target"] == t)]
-        extra = f" ({r['score'].iloc[0]:.2f}, {RELATION_FR[r['relation'].iloc[0]]})" if len(r) else ""
+        extra = f" ({RELATION_FR[r['relation'].iloc[0]]}, {fr_decimal(r['score'].iloc[0])})" if len(r) else ""
         return f"{s} → {t}{extra}"
 
     return view, table, options, _pair_label

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from crossref.cli import arg, command
+from crossref.commands._common import arg, command, results_for
 from crossref.config import Config
 from crossref.export import FORMATS  # light: the writers are imported when used
 
@@ -27,9 +27,7 @@ def _export(args: argparse.Namespace, config: Config) -> int:
         from crossref.io import check_destination
 
         check_destination(metadata_path(args.out))
-    from crossref.pipeline import run
-
-    results = run(config, args.data or [])
+    results = results_for(args, config)
     path = export(results, args.out, fmt)
     print(f"écrit : {path}", file=sys.stderr)
     return 0

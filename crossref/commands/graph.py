@@ -6,14 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from crossref.cli import FORMAT_CSV_JSON, OUT, _out, arg, command
+from crossref.commands._common import FORMAT_CSV_JSON, OUT, arg, command, results_for, write_output
 from crossref.config import Config
-
-
-def _results(args: argparse.Namespace, config: Config):
-    from crossref import pipeline  # looked up at call time: tests replace pipeline.run
-
-    return pipeline.run(config, args.data or [])
 
 
 @command(
@@ -26,14 +20,14 @@ def _clusters(args: argparse.Namespace, config: Config) -> int:
     from crossref.clusters import CLUSTER_COLUMNS, cluster_summary, empty_clusters
     from crossref.tables import render_table
 
-    df = _results(args, config).clusters
+    df = results_for(args, config).clusters
     if df is None or not len(df.columns):  # a run that did not cluster: an empty table, not an error
         df = empty_clusters()
     df = df[CLUSTER_COLUMNS]
     if args.summary:
-        _out(render_table(cluster_summary(df), args.format, "cluster_summary"), args.out)
+        write_output(render_table(cluster_summary(df), args.format, "cluster_summary"), args.out)
     else:
-        _out(render_table(df, args.format, "clusters"), args.out)
+        write_output(render_table(df, args.format, "clusters"), args.out)
     return 0
 
 
@@ -54,7 +48,7 @@ def _graph(args: argparse.Namespace, config: Config) -> int:
     if Path(args.out).suffix.lower() not in (".graphml", ".json"):
         raise CrossrefError(f"{args.out} : extension non reconnue pour le graphe (attendu : .graphml ou .json)")
     relations = parse_relations(args.relations)
-    G = build_graph(_results(args, config), min_score=args.min_score, relations=relations)
+    G = build_graph(results_for(args, config), min_score=args.min_score, relations=relations)
     path = write_graph(G, args.out)
     n_eq = sum(1 for *_, k in G.edges(data="kind") if k == "equivalence")
     print(f"écrit : {path} ({G.number_of_nodes()} nœuds, {n_eq} correspondances)", file=sys.stderr)

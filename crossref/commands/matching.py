@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import argparse
 
-from crossref.cli import FORMAT_CSV_JSON, OUT, _out, arg, command
+from crossref.commands._common import FORMAT_CSV_JSON, OUT, arg, command, results_for, write_output
 from crossref.config import Config
+from crossref.labels import fr_decimal
 
 
 @command("pairs", "score de chaque paire ordonnée de compétences de certifications différentes", FORMAT_CSV_JSON, OUT,
          arg("--all-columns", action="store_true", help="toutes les colonnes de la table des paires, pas seulement les cinq principales"))
 def _pairs(args: argparse.Namespace, config: Config) -> int:
-    from crossref.pipeline import run
     from crossref.tables import pairs_summary_table, render_table
 
-    results = run(config, args.data or [])
+    results = results_for(args, config)
     if args.all_columns:
-        _out(render_table(results.pairs, args.format, "pairs"), args.out)
+        write_output(render_table(results.pairs, args.format, "pairs"), args.out)
     else:
-        _out(render_table(pairs_summary_table(results.pairs), args.format, "pairs_summary"), args.out)
+        write_output(render_table(pairs_summary_table(results.pairs), args.format, "pairs_summary"), args.out)
     return 0
 
 
@@ -37,7 +37,7 @@ def _print_loco(report) -> None:
 
 
 def _fr(x: float) -> str:
-    return f"{x:.3f}".replace(".", ",")
+    return fr_decimal(x, 3)
 
 
 @command("evaluate", "mesure l'appariement contre un alignement de référence",
@@ -60,17 +60,15 @@ def _evaluate(args: argparse.Namespace, config: Config) -> int:
         else:
             _print_loco(report)
         return 0
-    from crossref.pipeline import run
-
     gold = read_references(args.gold)
-    results = run(config, args.data or [])
+    results = results_for(args, config)
     m = evaluate_pairs(results.pairs, results.corpus, gold)
     if args.format == "json":
         print(dumps_json(m.to_dict()), end="")
     else:
-        print(f"Hits@1    {m.hits_at_1:.3f}\nHits@3    {m.hits_at_3:.3f}\nMRR       {m.mrr:.3f}   "
-              f"({m.queries} requêtes)\nPrécision {m.precision:.3f}\nRappel    {m.recall:.3f}\n"
-              f"F1        {m.f1:.3f}   ({m.true_positives} vrais positifs / {m.predicted} prédites / "
+        print(f"Hits@1    {_fr(m.hits_at_1)}\nHits@3    {_fr(m.hits_at_3)}\nMRR       {_fr(m.mrr)}   "
+              f"({m.queries} requêtes)\nPrécision {_fr(m.precision)}\nRappel    {_fr(m.recall)}\n"
+              f"F1        {_fr(m.f1)}   ({m.true_positives} vrais positifs / {m.predicted} prédites / "
               f"{m.gold} de référence)")
     return 0
 

@@ -6,17 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from crossref.cli import OUT, _out, arg, command
+from crossref.commands._common import OUT, arg, command, results_for, write_output
 from crossref.config import Config
 from crossref.errors import InputError
+from crossref.labels import COMPETENCE_MISSING, fr_percent
 
 FORMAT_JSON_TABLE = arg("--format", choices=["json", "table"], default="json")
-
-
-def _results(args: argparse.Namespace, config: Config):
-    from crossref import pipeline  # looked up at call time: tests replace pipeline.run
-
-    return pipeline.run(config, args.data or [])
 
 
 def _read_text(path: str) -> str:
@@ -38,10 +33,6 @@ def _cell(text: str, width: int) -> str:
     return (text if len(text) <= width else text[: width - 1] + "…").ljust(width)
 
 
-def _pct(x: float) -> str:
-    return f"{x:.0%}".replace("%", " %")  # French typography: "83 %"
-
-
 def render_table(result: dict) -> str:
     """Readable French text table of a passerelle or VAE dict."""
     if result["from"] == "VAE":
@@ -52,14 +43,14 @@ def render_table(result: dict) -> str:
         head = f"Passerelle {result['from']} → {result['to']} ({held})"
     lines = [
         head,
-        f"Statut global : {result['status']} — couverture {_pct(result['coverage'])}",
+        f"Statut global : {result['status']} — couverture {fr_percent(result['coverage'])}",
         result.get("explanation", ""),
         "",
-        f"{_cell('Bloc', 12)} {_cell('Intitulé', 44)} {'Couverture':>10}  {_cell('Statut', 25)} À justifier",
+        f"{_cell('Bloc', 12)} {_cell('Intitulé', 44)} {'Couverture':>10}  {_cell('Statut', 25)} {COMPETENCE_MISSING.capitalize()}",
     ]
     for b in result["blocs"]:
         lines.append(
-            f"{_cell(b['bloc'], 12)} {_cell(b['title'], 44)} {_pct(b['coverage']):>10}  "
+            f"{_cell(b['bloc'], 12)} {_cell(b['title'], 44)} {fr_percent(b['coverage']):>10}  "
             f"{_cell(b['status'], 25)} {len(b['missing'])}/{b.get('competences', '?')}"
         )
     return "\n".join(lines) + "\n"
@@ -81,10 +72,10 @@ def _render(result: dict, fmt: str) -> str:
 def _passerelle(args: argparse.Namespace, config: Config) -> int:
     from crossref.passerelles import passerelle
 
-    results = _results(args, config)
+    results = results_for(args, config)
     result = passerelle(results.pairs, results.corpus, args.source, args.target,
                         results.config, blocs=args.blocs)
-    _out(_render(result, args.format), args.out)
+    write_output(_render(result, args.format), args.out)
     return 0
 
 
@@ -101,6 +92,6 @@ def _vae(args: argparse.Namespace, config: Config) -> int:
     text = _read_text(args.text)
     if not split_sentences(text):  # before the (slow) pipeline run
         raise CrossrefError(f"{args.text} : texte de VAE vide, aucune phrase à analyser")
-    results = _results(args, config)
-    _out(_render(vae(results, text, args.target), args.format), args.out)
+    results = results_for(args, config)
+    write_output(_render(vae(results, text, args.target), args.format), args.out)
     return 0

@@ -7,7 +7,9 @@ import getpass
 import os
 import sys
 
-from crossref.cli import FORMAT_CSV_JSON, OUT, _corpus, _out, arg, command
+from crossref.commands._common import (
+    FORMAT_CSV_JSON, OUT, arg, command, load_corpus_for, results_for, write_output,
+)
 from crossref.config import Config
 from crossref.errors import CrossrefError
 from crossref.tables import RELATIONS
@@ -52,16 +54,16 @@ def _list(args: argparse.Namespace, config: Config, store) -> int:
     if args.ids:
         raise CrossrefError("« review list » ne prend pas d'identifiants")
     if args.pending:
-        from crossref import pipeline
         from crossref.review import apply_decisions, pending
 
-        results = pipeline.run(config, args.data or [])
-        # Applying again is harmless and guarantees reviewed pairs are left out.
-        todo = pending(apply_decisions(results.pairs, store))
-        _out(render_table(todo, args.format, "pairs"), args.out)
+        # The model's suggestions (results cache when warm), the open store's decisions applied once.
+        pairs = results_for(args, config, decisions=False).pairs
+        todo = pending(apply_decisions(pairs, store))
+        write_output(render_table(todo, args.format, "pairs"), args.out)
         return 0
+    # Decisions alone: the store is read, the model never run.
     df = store.history() if args.history else store.current()
-    _out(render_table(df, args.format, "decisions"), args.out)
+    write_output(render_table(df, args.format, "decisions"), args.out)
     return 0
 
 
@@ -78,7 +80,7 @@ def _decide(args: argparse.Namespace, config: Config, store) -> int:
         raise CrossrefError("indiquez l'évaluateur avec --reviewer NOM (ou la variable CROSSREF_REVIEWER)")
 
     # Cheap id checks before running the model.
-    corpus = _corpus(args, config)
+    corpus = load_corpus_for(args, config)
     for item in (source, target):
         try:
             corpus.competence(item)
@@ -87,7 +89,10 @@ def _decide(args: argparse.Namespace, config: Config, store) -> int:
     if corpus.certification_of(source).id == corpus.certification_of(target).id:
         raise CrossrefError(f"{source} et {target} appartiennent à la même certification")
 
-    model_relation = _model_relation(args, config, source, target)
+    # The model's relation is needed to accept it, or as the "previous" relation of a
+    # first decision; a pair already decided is rejected or amended from the store alone.
+    needs_model = args.action == "accept" or store.decision(source, target) is None
+    model_relation = _model_relation(args, config, source, target) if needs_model else None
     if args.action == "accept":
         d = store.accept(source, target, reviewer, args.note, model_relation=model_relation)
     elif args.action == "reject":
@@ -102,9 +107,7 @@ def _decide(args: argparse.Namespace, config: Config, store) -> int:
 
 def _model_relation(args: argparse.Namespace, config: Config, source: str, target: str) -> str:
     """The model's relation for the pair ("none" when the model did not score it)."""
-    from crossref import pipeline
-
-    pairs = pipeline.run(config, args.data or []).pairs
+    pairs = results_for(args, config, decisions=False).pairs
     row = pairs[(pairs["source"] == source) & (pairs["target"] == target)]
     if row.empty:
         row = pairs[(pairs["source"] == target) & (pairs["target"] == source)]

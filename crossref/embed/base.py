@@ -33,7 +33,8 @@ class Embedder(Protocol):
     of stop words); its cosine with anything is then 0.
     """
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 

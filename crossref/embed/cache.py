@@ -229,6 +229,7 @@ class CachedEmbedder:
 
 def _assemble(keys: list[bytes], store: _Store, new_keys: list[bytes], new: np.ndarray) -> np.ndarray:
     dim = new.shape[1] if len(new_keys) else store.dim
+    assert dim is not None, "nothing new to embed implies a stored matrix"
     out = np.empty((len(keys), dim), np.float32)
     new_index = {k: i for i, k in enumerate(new_keys)}
     for row, k in enumerate(keys):

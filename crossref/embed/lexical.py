@@ -26,6 +26,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -90,8 +91,8 @@ class LexicalEmbedder:
         self.sparse = bool(sparse)
         self.char_max_features = char_max_features
         self.stop_words = STOP_WORDS if stop_words is None else frozenset(fold(w) for w in stop_words)
-        self._word = None
-        self._char = None
+        self._word: Any = None  # fitted sklearn vectorisers
+        self._char: Any = None
         self._fingerprint: str | None = None
 
     # -- normalisation ---------------------------------------------------------
@@ -193,7 +194,7 @@ class LexicalEmbedder:
         if not texts:  # sklearn refuses 0 samples
             return sp.csr_matrix((0, self.dim), dtype=np.float32)
         total = self.word_weight + self.char_weight
-        blocks = []
+        blocks: list[Any] = []
         for vec, w in ((self._word, self.word_weight), (self._char, self.char_weight)):
             if vec is not None:
                 blocks.append(vec.transform(texts) * np.float32(math.sqrt(w / total)))

@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,7 @@ def packaged_model_path(name: str) -> Path:
     pkg = require(module, dist, "st")
     # Prefer the package's own accessor; fall back to the folder layout it ships.
     getter = getattr(pkg, "get_model_path", None)
-    path = Path(getter()) if callable(getter) else Path(pkg.__file__).resolve().parent / "model"
+    path = Path(getter()) if callable(getter) else Path(str(pkg.__file__)).resolve().parent / "model"
     if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
         raise FileNotFoundError(f"{dist} is installed but holds no model files under {path}")
     return path
@@ -52,7 +53,7 @@ def hf_offline() -> Iterator[None]:
     imported, so the constant is switched too if the module is (or becomes) loaded.
     """
     saved = {k: os.environ.get(k) for k in _OFFLINE_VARS}
-    consts = sys.modules.get("huggingface_hub.constants")
+    consts: Any = sys.modules.get("huggingface_hub.constants")
     saved_const = getattr(consts, "HF_HUB_OFFLINE", None) if consts else None
     for k in _OFFLINE_VARS:
         os.environ[k] = "1"

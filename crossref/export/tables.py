@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from crossref.errors import CrossrefError
-from crossref.export.labels import recorded_config, tool_version
+from crossref.export.metadata import recorded_config, tool_version
 from crossref.export.safe import csv_text
 from crossref.io import atomic_write_many, atomic_write_text
 from crossref.tables import validate

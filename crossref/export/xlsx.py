@@ -14,7 +14,7 @@ import json
 import re
 from copy import copy
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import pandas as pd
 import pandera.pandas as pa
@@ -24,12 +24,13 @@ from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from crossref.export.labels import (
-    DIRECTION_FR, RELATION_FR, backends_text, flatten_config, french_datetime, pair_list_fr,
-    recorded_config, status_fr, tool_version,
-)
+from crossref.export.metadata import backends_text, flatten_config, recorded_config, tool_version
 from crossref.export.safe import write_cell
 from crossref.io import atomic_write
+from crossref.labels import (
+    DIRECTION_FR, RELATION_FR, REVIEW_STATUS_FR, STATUS_FULL, STATUS_PARTIAL, french_datetime, fr_number,
+    pair_list_fr, status_fr,
+)
 from crossref.model import Corpus
 from crossref.tables import ID, register_schema, validate
 
@@ -62,7 +63,7 @@ DECIMAL = "0.00"
 _UNIT = [pa.Check.ge(0.0), pa.Check.le(1.0)]
 _RELATIONS_FR = list(RELATION_FR.values())
 _DIRECTIONS_FR = list(DIRECTION_FR.values())
-_STATUS_FR = pa.Check.str_matches(r"^(suggérée|validée|rejetée)")
+_STATUS_FR = pa.Check.str_matches("^(" + "|".join(REVIEW_STATUS_FR.values()) + ")")
 
 
 def _schema(columns: dict[str, pa.Column], **kw: Any) -> pa.DataFrameSchema:
@@ -174,7 +175,7 @@ NUMBER_FORMATS = {
 
 
 # ---------------------------------------------------------------- helpers
-def _frame(rows: list[dict], columns: list[str], types: dict[str, type] | None = None) -> pd.DataFrame:
+def _frame(rows: list[dict], columns: list[str], types: Mapping[str, type] | None = None) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=columns)
     for col, typ in (types or {}).items():
         df[col] = df[col].astype(typ)
@@ -319,8 +320,8 @@ def calibration_rows(path: str) -> list[tuple[str, str]]:
     oos = prov.get("out_of_sample", {}).get("metrics", {})
     quality = ", ".join(f"{k} {v['value']}" for k, v in oos.items() if k in ("mrr", "hits_at_1", "f1"))
     return [
-        ("Seuil « équivalente » (probabilité)", f"{art.model.equivalent_threshold}"),
-        ("Seuil « partielle » (probabilité)", f"{art.model.partial_threshold}"),
+        (f"Seuil « {RELATION_FR['equivalent']} » (probabilité)", fr_number(art.model.equivalent_threshold)),
+        (f"Seuil « {RELATION_FR['partial']} » (probabilité)", fr_number(art.model.partial_threshold)),
         ("Calibration", f"{prov.get('created_at', '')} ; {prov.get('reference_pairs', '')} paires de référence ; "
                         f"hors échantillon : {quality}"),
     ]
@@ -346,8 +347,8 @@ def summary_table(results: Any) -> pd.DataFrame:
         ("Paires rejetées", str(int(sta.get("rejected", 0)))),
         ("Modèle (similarité)", backends_text(conf)),
         *calibration_rows(match.get("calibration", "")),
-        ("Seuil « dispense totale possible » (couverture)", f"{pas.get('full_coverage', '')}"),
-        ("Seuil « dispense partielle » (couverture)", f"{pas.get('partial_coverage', '')}"),
+        (f"Seuil « {STATUS_FULL} » (couverture)", fr_number(pas.get("full_coverage"))),
+        (f"Seuil « {STATUS_PARTIAL} » (couverture)", fr_number(pas.get("partial_coverage"))),
         ("Feuilles par paire de certifications",
          f"{n_listed} paires listées : celles de relation équivalente ou partielle et celles revues "
          f"(validées ou rejetées). Les {len(pairs) - n_listed} paires de relation « aucune » non revues "

@@ -2,7 +2,8 @@
 
 One module per source format; each exposes ``sniff(path, head) -> bool`` and
 ``parse(path) -> list[Certification]``. Parsers never embed or write anything.
-``load_paths`` is the single entry point used by the CLI, the pipeline and the UI.
+``load_paths`` is the single entry point used by the CLI, the pipeline and the UI; parsers
+read files through ``crossref.parsing.reading`` (never this package: no import cycle).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from typing import Iterable, Mapping
 
 from crossref.errors import InputError
 from crossref.model import Certification
-# Larger inputs are refused: a référentiel is tens of kB, never megabytes.
-from crossref.parsing.limits import MAX_COMPETENCES, MAX_INPUT_BYTES, french_int, french_mb
+from crossref.labels import french_int
+from crossref.parsing.limits import MAX_COMPETENCES, MAX_INPUT_BYTES
+from crossref.parsing.reading import check_size, read_text
 
 # Order matters: specific formats before generic ones.
 FORMATS: list[str] = [
@@ -25,36 +27,6 @@ FORMATS: list[str] = [
 ]
 
 SUPPORTED_SUFFIXES = {".json", ".csv", ".xlsx", ".xml", ".txt"}
-
-
-def check_size(path: Path) -> None:
-    size = path.stat().st_size
-    if size == 0:
-        raise InputError(path, "fichier vide")
-    if size > MAX_INPUT_BYTES:
-        raise InputError(
-            path, f"fichier trop volumineux ({french_mb(size)}, maximum {french_mb(MAX_INPUT_BYTES)})"
-        )
-
-
-def read_text(path: str | Path) -> str:
-    """Read a UTF-8 text file, refusing empty, oversized or wrongly encoded files."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "fichier introuvable")
-    check_size(path)
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(
-            path, f"encodage invalide (UTF-8 attendu), octet 0x{raw[exc.start]:02x} à la position {exc.start}",
-            line=line,
-        ) from None
-    if not text.strip():
-        raise InputError(path, "fichier vide")
-    return text
 
 
 def load_file(path: str | Path) -> list[Certification]:
@@ -121,3 +93,7 @@ def load_paths(
             origin[cert.id] = f
             certs.append(cert)
     return certs
+
+
+__all__ = ["FORMATS", "MAX_INPUT_BYTES", "SUPPORTED_SUFFIXES", "check_size", "iter_input_files", "load_file",
+           "load_paths", "read_text"]

@@ -182,57 +182,73 @@ class _ProBloc:
     savoir_lines: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _ProState:
+    """Where the reader of a professional bloc is: which list the next bullets go to."""
+
+    mode: str = ""  # "activities" | "comp_criteria" | "bloc_criteria" | "savoirs" | ""
+    target: list[list[str]] | None = None
+    comp: _ProCompetence | None = None
+
+
 def _parse_certification_section(path: Path, section: _Section) -> list[_ProBloc]:
     blocs: list[_ProBloc] = []
     lines = section.lines
-    mode = ""  # "activities" | "comp_criteria" | "bloc_criteria" | "savoirs" | ""
-    target: list[list[str]] | None = None
-    comp: _ProCompetence | None = None
+    state = _ProState()
     for k, ln in enumerate(lines):
         raw = ln.text.rstrip()
         stripped = raw.strip()
-        prev_rule = k > 0 and _RULE_RE.match(lines[k - 1].text)
-        if prev_rule and _PRO_BLOC_HEADER_RE.match(stripped):
-            m = _PRO_BLOC_HEADER_RE.match(stripped)
-            assert m
-            blocs.append(_ProBloc(int(m.group(1)), m.group(2), ln.no))
-            mode, target, comp = "", None, None
+        header = _PRO_BLOC_HEADER_RE.match(stripped) if k > 0 and _RULE_RE.match(lines[k - 1].text) else None
+        if header:
+            blocs.append(_ProBloc(int(header.group(1)), header.group(2), ln.no))
+            state = _ProState()
             continue
         if _RULE_RE.match(stripped) or not stripped:
-            mode, target = "", None  # a blank line ends any list
+            state.mode, state.target = "", None  # a blank line ends any list
             continue
         if not blocs:
             continue  # introduction of the annex
-        bloc = blocs[-1]
-        m = _COMPETENCE_RE.match(stripped)
-        if m:
-            comp = _ProCompetence(m.group(1), ln.no)
-            bloc.competences.append(comp)
-            mode, target = "activities", comp.activities
-            continue
-        if _COMP_CRITERIA_RE.match(stripped):
-            if comp is None or mode not in ("activities", "comp_criteria"):
-                raise InputError(path, "« Critères de performance » hors d'une compétence", line=ln.no)
-            mode, target = "comp_criteria", comp.criteria
-            continue
-        if _BLOC_CRITERIA_RE.match(stripped):
-            mode, target, comp = "bloc_criteria", bloc.criteria, None
-            continue
-        if _SAVOIRS_RE.match(stripped):
-            mode, target, comp = "savoirs", None, None
-            continue
-        if mode == "savoirs":
-            bloc.savoir_lines.append(stripped)
-            continue
-        if target is not None:
-            if _is_bullet(stripped):
-                target.append([_strip_bullet(stripped)])
-            elif target and raw.startswith((" ", "\t")):
-                target[-1].append(stripped)  # wrapped line of the previous item
-            else:
-                mode, target, comp = "", None, None  # free text (conditions d'exercice...)
-            continue
-        # Free text: "Conditions d'exercice", context lists... not part of the model.
+        if not _pro_marker(path, ln, stripped, blocs[-1], state):
+            _pro_list_line(raw, stripped, blocs[-1], state)
+    _check_pro_blocs(path, blocs, section)
+    return blocs
+
+
+def _pro_marker(path: Path, ln: _Line, stripped: str, bloc: _ProBloc, state: _ProState) -> bool:
+    """Open the list a marker line announces (competence, criteria, savoirs); False for other lines."""
+    m = _COMPETENCE_RE.match(stripped)
+    if m:
+        state.comp = _ProCompetence(m.group(1), ln.no)
+        bloc.competences.append(state.comp)
+        state.mode, state.target = "activities", state.comp.activities
+    elif _COMP_CRITERIA_RE.match(stripped):
+        if state.comp is None or state.mode not in ("activities", "comp_criteria"):
+            raise InputError(path, "« Critères de performance » hors d'une compétence", line=ln.no)
+        state.mode, state.target = "comp_criteria", state.comp.criteria
+    elif _BLOC_CRITERIA_RE.match(stripped):
+        state.mode, state.target, state.comp = "bloc_criteria", bloc.criteria, None
+    elif _SAVOIRS_RE.match(stripped):
+        state.mode, state.target, state.comp = "savoirs", None, None
+    else:
+        return False
+    return True
+
+
+def _pro_list_line(raw: str, stripped: str, bloc: _ProBloc, state: _ProState) -> None:
+    """A line inside the current list: a new item, a wrapped line, or free text that ends the list."""
+    if state.mode == "savoirs":
+        bloc.savoir_lines.append(stripped)
+    elif state.target is not None:
+        if _is_bullet(stripped):
+            state.target.append([_strip_bullet(stripped)])
+        elif state.target and raw.startswith((" ", "\t")):
+            state.target[-1].append(stripped)  # wrapped line of the previous item
+        else:
+            state.mode, state.target, state.comp = "", None, None  # free text (conditions d'exercice...)
+    # Otherwise free text: "Conditions d'exercice", context lists... not part of the model.
+
+
+def _check_pro_blocs(path: Path, blocs: list[_ProBloc], section: _Section) -> None:
     if not blocs:
         raise InputError(path, "aucun bloc de compétences (« Bloc N de compétences — ... » entre deux lignes "
                          "de =) dans la section du référentiel de certification", line=section.line)
@@ -243,7 +259,6 @@ def _parse_certification_section(path: Path, section: _Section) -> list[_ProBloc
         if not b.competences:
             raise InputError(path, f"bloc {b.number} « {b.title} » : aucune ligne « COMPÉTENCE : ... »",
                              line=b.line)
-    return blocs
 
 
 def _savoirs(bloc_lines: list[str]) -> list[tuple[str, str]]:
@@ -264,22 +279,26 @@ def _savoirs(bloc_lines: list[str]) -> list[tuple[str, str]]:
             cells[-1].append(ln)
     out: list[tuple[str, str]] = []
     for cell in cells:
-        category: list[str] = []
-        entries: list[list[str]] = []
-        for ln in cell:
-            if _is_bullet(ln) and not (entries and _CONTINUATION_BULLET_RE.match(_strip_bullet(ln))):
-                entries.append([_strip_bullet(ln)])
-            elif _is_bullet(ln):
-                entries[-1].append(_strip_bullet(ln))  # a bullet the PDF put on a wrapped line
-            elif entries:
-                entries[-1].append(ln)
-            else:
-                category.append(ln)
-        cat = join_wrapped(category).rstrip(" :")
-        if not entries:
-            continue  # the "Savoirs associés" header cell
-        out.extend((cat, join_wrapped(e)) for e in entries)
+        category, entries = _savoir_cell(cell)
+        if entries:  # else the "Savoirs associés" header cell
+            out.extend((category, join_wrapped(e)) for e in entries)
     return out
+
+
+def _savoir_cell(cell: list[str]) -> tuple[str, list[list[str]]]:
+    """A table cell of savoirs: its category (the lines before the first bullet) and its entries."""
+    category: list[str] = []
+    entries: list[list[str]] = []
+    for ln in cell:
+        if _is_bullet(ln) and not (entries and _CONTINUATION_BULLET_RE.match(_strip_bullet(ln))):
+            entries.append([_strip_bullet(ln)])
+        elif _is_bullet(ln):
+            entries[-1].append(_strip_bullet(ln))  # a bullet the PDF put on a wrapped line
+        elif entries:
+            entries[-1].append(ln)
+        else:
+            category.append(ln)
+    return join_wrapped(category).rstrip(" :"), entries
 
 
 # ---------------------------------------------------------------------------
@@ -332,60 +351,69 @@ def _take_title(lines: list[_Line]) -> tuple[str, int] | None:
     return None
 
 
+# The synthesis row being read: a professional bloc number, a general bloc, an optional bloc, or none.
+_OPTIONAL = "optional"
+_Row = int | _GeneralBloc | str | None
+
+
 def _parse_synthesis(path: Path, section: _Section) -> _Synthesis:
     general: dict[str, _GeneralBloc] = {}
     pro_units: dict[int, list[str]] = {}
     pro_numbers: dict[int, int] = {}
-    current: tuple[str, object] | None = None  # ("pro", n) | ("general", _GeneralBloc) | ("optional", None)
-    for label, label_line, lines in _cells(section):
+    current: _Row = None
+    for label, _label_line, lines in _cells(section):
         if not lines:
             continue
         if _norm(join_wrapped([ln.text for ln in lines])) == label:
             current = None  # the table's header row
-            continue
-        if label.startswith("bloc"):
-            first = join_wrapped([ln.text for ln in lines[:2]])
-            m = _SYNTH_PRO_RE.match(first)
-            if m:
-                current = ("pro", int(m.group(1)))
-                pro_numbers[int(m.group(1))] = lines[0].no
-                continue
-            if _norm(lines[0].text).startswith(_norm(OPTIONAL_PREFIX)):
-                current = ("optional", None)
-                continue
-            taken = _take_title(lines)
-            if taken:
-                title, span = taken
-                gb = general.get(title)
-                if gb is None:
-                    gb = general[title] = _GeneralBloc(title, lines[0].no)
-                gb.lines.extend(lines[span:])
-                current = ("general", gb)
-                continue
-            if current is None or _starts_upper(lines[0].text):
-                # Only a cell cut by a page or row break may start without a title (in lower case).
-                raise InputError(
-                    path,
-                    f"tableau de synthèse : intitulé de bloc non reconnu « {lines[0].text} » (attendus : "
-                    "« Bloc de compétences N », « Bloc facultatif ... » ou " + ", ".join(GENERAL_TITLES) + ")",
-                    line=lines[0].no,
-                )
-            if current[0] == "general":
-                current[1].lines.extend(lines)  # type: ignore[union-attr]
-            continue
-        if label.startswith("unit"):
-            m = _UNIT_RE.search(join_wrapped([ln.text for ln in lines]))
-            if not m or current is None:
-                continue
-            unit = re.sub(r"\s+", "", m.group(1)).upper()
-            if current[0] == "pro":
-                pro_units.setdefault(current[1], []).append(unit)  # type: ignore[arg-type]
-            elif current[0] == "general":
-                current[1].units.append(unit)  # type: ignore[union-attr]
-            continue
-        # activity cells start a new table row
-        current = None
+        elif label.startswith("bloc"):
+            current = _synthesis_bloc(path, lines, current, general, pro_numbers)
+        elif label.startswith("unit"):
+            _synthesis_unit(lines, current, pro_units)
+        else:
+            current = None  # activity cells start a new table row
     return _Synthesis(list(general.values()), pro_units, pro_numbers)
+
+
+def _synthesis_bloc(path: Path, lines: list[_Line], current: _Row, general: dict[str, _GeneralBloc],
+                    pro_numbers: dict[int, int]) -> _Row:
+    """Read a bloc cell; returns the row it starts (or continues)."""
+    m = _SYNTH_PRO_RE.match(join_wrapped([ln.text for ln in lines[:2]]))
+    if m:
+        pro_numbers[int(m.group(1))] = lines[0].no
+        return int(m.group(1))
+    if _norm(lines[0].text).startswith(_norm(OPTIONAL_PREFIX)):
+        return _OPTIONAL
+    taken = _take_title(lines)
+    if taken:
+        title, span = taken
+        gb = general.get(title)
+        if gb is None:
+            gb = general[title] = _GeneralBloc(title, lines[0].no)
+        gb.lines.extend(lines[span:])
+        return gb
+    if current is None or _starts_upper(lines[0].text):
+        # Only a cell cut by a page or row break may start without a title (in lower case).
+        raise InputError(
+            path,
+            f"tableau de synthèse : intitulé de bloc non reconnu « {lines[0].text} » (attendus : "
+            "« Bloc de compétences N », « Bloc facultatif ... » ou " + ", ".join(GENERAL_TITLES) + ")",
+            line=lines[0].no,
+        )
+    if isinstance(current, _GeneralBloc):
+        current.lines.extend(lines)
+    return current
+
+
+def _synthesis_unit(lines: list[_Line], current: _Row, pro_units: dict[int, list[str]]) -> None:
+    m = _UNIT_RE.search(join_wrapped([ln.text for ln in lines]))
+    if not m or current is None:
+        return
+    unit = re.sub(r"\s+", "", m.group(1)).upper()
+    if isinstance(current, _GeneralBloc):
+        current.units.append(unit)
+    elif isinstance(current, int):
+        pro_units.setdefault(current, []).append(unit)
 
 
 @dataclass
@@ -447,42 +475,27 @@ def _units_label(units: list[str]) -> str:
     return ("Unité " if len(uniq) == 1 else "Unités ") + ", ".join(uniq)
 
 
-def parse(path: Path) -> list[Certification]:
-    from crossref.parsing import read_text
-
-    path = Path(path)
-    text = read_text(path)
-    lines = text.splitlines()
-    m = _TITLE_RE.match(lines[0].strip()) if lines else None
-    if not m:
-        raise InputError(path, "première ligne « RÉFÉRENTIEL — BTS ... » attendue", line=1)
-    title = m.group(1)
+def _acronym(path: Path, title: str) -> str:
     am = _ACRONYM_RE.search(title)
     if am:
-        acronym = am.group(1)
-    else:
-        words = [w for w in re.split(r"[\s'’-]+", title[3:]) if w[:1].isupper()]
-        acronym = "".join(w[0] for w in words).upper()
-        acronym = unicodedata.normalize("NFKD", acronym).encode("ascii", "ignore").decode()
+        return am.group(1)
+    words = [w for w in re.split(r"[\s'’-]+", title[3:]) if w[:1].isupper()]
+    acronym = "".join(w[0] for w in words).upper()
+    acronym = unicodedata.normalize("NFKD", acronym).encode("ascii", "ignore").decode()
     if not acronym:
         raise InputError(path, f"sigle du BTS introuvable dans l'intitulé {title!r}", line=1)
-    cert_id = f"BTS_{acronym}"
+    return acronym
 
-    header, sections = _sections(lines)
-    head_text = "\n".join(ln.text for ln in header)
-    lm = _LEVEL_RE.search(head_text)
+
+def _certifier(head_text: str) -> str:
     cm = _CERTIFIER_RE.search(head_text)
-    certifier = DEFAULT_CERTIFIER
-    if cm:
-        c = cm.group(1).strip()
-        certifier = c[:1].upper() + c[1:]
+    if not cm:
+        return DEFAULT_CERTIFIER
+    c = cm.group(1).strip()
+    return c[:1].upper() + c[1:]
 
-    synth_section = _find_section(path, sections, "tableau de synthèse", what="TABLEAU DE SYNTHÈSE",
-                                  last_line=len(lines))
-    cert_section = _find_section(path, sections, "référentiel de certification",
-                                 what="ANNEXE I b — RÉFÉRENTIEL DE CERTIFICATION", last_line=len(lines))
-    pro_blocs = _parse_certification_section(path, cert_section)
-    synthesis = _parse_synthesis(path, synth_section)
+
+def _check_synthesis(path: Path, pro_blocs: list[_ProBloc], synthesis: _Synthesis, section: _Section) -> None:
     detailed = {b.number for b in pro_blocs}
     for number, line in synthesis.pro_numbers.items():
         if number not in detailed:
@@ -492,61 +505,96 @@ def parse(path: Path) -> list[Certification]:
     for required in GENERAL_TITLES[:3]:
         if required not in found_general:
             raise InputError(path, f"bloc « {required} » introuvable dans le tableau de synthèse",
-                             line=synth_section.line)
+                             line=section.line)
+
+
+def parse(path: Path) -> list[Certification]:
+    from crossref.parsing.reading import read_text
+
+    path = Path(path)
+    text = read_text(path)
+    lines = text.splitlines()
+    m = _TITLE_RE.match(lines[0].strip()) if lines else None
+    if not m:
+        raise InputError(path, "première ligne « RÉFÉRENTIEL — BTS ... » attendue", line=1)
+    title = m.group(1)
+    cert_id = f"BTS_{_acronym(path, title)}"
+
+    header, sections = _sections(lines)
+    head_text = "\n".join(ln.text for ln in header)
+    lm = _LEVEL_RE.search(head_text)
+
+    synth_section = _find_section(path, sections, "tableau de synthèse", what="TABLEAU DE SYNTHÈSE",
+                                  last_line=len(lines))
+    cert_section = _find_section(path, sections, "référentiel de certification",
+                                 what="ANNEXE I b — RÉFÉRENTIEL DE CERTIFICATION", last_line=len(lines))
+    pro_blocs = _parse_certification_section(path, cert_section)
+    synthesis = _parse_synthesis(path, synth_section)
+    _check_synthesis(path, pro_blocs, synthesis, synth_section)
 
     cert = Certification(
         id=cert_id,
         title=title,
         register="RNCP",
         number="",
-        certifier=certifier,
+        certifier=_certifier(head_text),
         level=lm.group(1) if lm else "",
         sources=[path.name],
     )
-
     for pb in pro_blocs:
-        bloc_id = make_id(cert_id, f"B{pb.number}")
-        cert.blocs.append(Bloc(id=bloc_id, certification=cert_id, code=f"B{pb.number}", title=pb.title,
-                               description=_units_label(synthesis.pro_units.get(pb.number, []))))
-        for k, pc in enumerate(pb.competences, start=1):
-            code = f"C{pb.number}.{k}"
-            comp_id = make_id(cert_id, code)
-            activities = [join_wrapped(a).rstrip(" ;.") for a in pc.activities]
-            statement = pc.title + (" : " + " ; ".join(activities) if activities else "")
-            cert.competences.append(Competence(id=comp_id, certification=cert_id, code=code, title=pc.title,
-                                               statement=statement, bloc_id=bloc_id))
-            for n, crit in enumerate(pc.criteria, start=1):
-                cert.criteria.append(Criterion(id=f"{comp_id}/CR{n}", text=join_wrapped(crit), bloc_id=bloc_id,
-                                               code=f"CR{n}", competence_ids=[comp_id]))
-        for n, crit in enumerate(pb.criteria, start=1):
-            cert.criteria.append(Criterion(id=f"{bloc_id}/CR{n}", text=join_wrapped(crit), bloc_id=bloc_id,
-                                           code=f"CR{n}"))
-        for n, (category, item) in enumerate(_savoirs(pb.savoir_lines), start=1):
-            code = f"S{pb.number}.{n}"
-            cert.savoirs.append(Competence(id=make_id(cert_id, code), certification=cert_id, code=code,
-                                           title=item, statement=f"{category} : {item}" if category else item,
-                                           bloc_id=bloc_id, kind="savoir"))
-
+        _add_pro_bloc(cert, pb, synthesis.pro_units.get(pb.number, []))
     number = len(pro_blocs)
     for gb in synthesis.general:
-        items = _general_items(gb)
-        if not items:
-            raise InputError(path, f"bloc « {gb.title} » : aucune compétence dans le tableau de synthèse",
-                             line=gb.line)
         number += 1
-        bloc_id = make_id(cert_id, f"B{number}")
-        desc = "; ".join(x for x in (
-            _units_label(gb.units),
-            "compétences du tableau de synthèse (non détaillées dans le référentiel de certification)",
-        ) if x)
-        cert.blocs.append(Bloc(id=bloc_id, certification=cert_id, code=f"B{number}", title=gb.title,
-                               description=desc))
-        for k, (heading, item) in enumerate(items, start=1):
-            code = f"C{number}.{k}"
-            statement = f"{gb.title} — " + (f"{heading} : {item}" if heading else item)
-            cert.competences.append(Competence(id=make_id(cert_id, code), certification=cert_id, code=code,
-                                               title=item, statement=statement, bloc_id=bloc_id))
+        _add_general_bloc(path, cert, gb, number)
     return [cert]
+
+
+def _add_pro_bloc(cert: Certification, pb: _ProBloc, units: list[str]) -> None:
+    """A professional bloc with its competences, criteria and savoirs."""
+    cert_id = cert.id
+    bloc_id = make_id(cert_id, f"B{pb.number}")
+    cert.blocs.append(Bloc(id=bloc_id, certification=cert_id, code=f"B{pb.number}", title=pb.title,
+                           description=_units_label(units)))
+    for k, pc in enumerate(pb.competences, start=1):
+        code = f"C{pb.number}.{k}"
+        comp_id = make_id(cert_id, code)
+        activities = [join_wrapped(a).rstrip(" ;.") for a in pc.activities]
+        statement = pc.title + (" : " + " ; ".join(activities) if activities else "")
+        cert.competences.append(Competence(id=comp_id, certification=cert_id, code=code, title=pc.title,
+                                           statement=statement, bloc_id=bloc_id))
+        for n, crit in enumerate(pc.criteria, start=1):
+            cert.criteria.append(Criterion(id=f"{comp_id}/CR{n}", text=join_wrapped(crit), bloc_id=bloc_id,
+                                           code=f"CR{n}", competence_ids=[comp_id]))
+    for n, crit in enumerate(pb.criteria, start=1):
+        cert.criteria.append(Criterion(id=f"{bloc_id}/CR{n}", text=join_wrapped(crit), bloc_id=bloc_id,
+                                       code=f"CR{n}"))
+    for n, (category, item) in enumerate(_savoirs(pb.savoir_lines), start=1):
+        code = f"S{pb.number}.{n}"
+        cert.savoirs.append(Competence(id=make_id(cert_id, code), certification=cert_id, code=code,
+                                       title=item, statement=f"{category} : {item}" if category else item,
+                                       bloc_id=bloc_id, kind="savoir"))
+
+
+def _add_general_bloc(path: Path, cert: Certification, gb: _GeneralBloc, number: int) -> None:
+    """A general bloc of the synthesis table, numbered after the professional ones."""
+    items = _general_items(gb)
+    if not items:
+        raise InputError(path, f"bloc « {gb.title} » : aucune compétence dans le tableau de synthèse",
+                         line=gb.line)
+    cert_id = cert.id
+    bloc_id = make_id(cert_id, f"B{number}")
+    desc = "; ".join(x for x in (
+        _units_label(gb.units),
+        "compétences du tableau de synthèse (non détaillées dans le référentiel de certification)",
+    ) if x)
+    cert.blocs.append(Bloc(id=bloc_id, certification=cert_id, code=f"B{number}", title=gb.title,
+                           description=desc))
+    for k, (heading, item) in enumerate(items, start=1):
+        code = f"C{number}.{k}"
+        statement = f"{gb.title} — " + (f"{heading} : {item}" if heading else item)
+        cert.competences.append(Competence(id=make_id(cert_id, code), certification=cert_id, code=code,
+                                           title=item, statement=statement, bloc_id=bloc_id))
 
 
 def derive_template(raw_path: str | Path, csv_path: str | Path) -> Path:

@@ -87,7 +87,7 @@ class _Doc:
 
 
 def _read_xml(path: Path) -> _Doc:
-    from crossref.parsing import check_size
+    from crossref.parsing.reading import check_size
 
     if not path.is_file():
         raise InputError(path, "fichier introuvable")

@@ -44,7 +44,7 @@ from typing import Any
 
 from crossref.errors import InputError
 from crossref.model import Activity, Bloc, Certification, Competence, Criterion, Modality, make_id
-from crossref.parsing import read_text
+from crossref.parsing.reading import read_text
 
 # -- line grammar -------------------------------------------------------------
 _BLOC_RE = re.compile(r"^Bloc\s+(\d+)\s*:?\s*(\S.*)$")
@@ -181,7 +181,7 @@ def _continues(prev: str, nxt: str) -> bool:
 
 
 def _split_criteria(text: str) -> list[str]:
-    pieces = []
+    pieces: list[str] = []
     for bullet in text.split("§"):
         pieces.extend(_normalise(p) for p in _GLUED_SENTENCE_RE.split(bullet))
     return [p for p in pieces if p]

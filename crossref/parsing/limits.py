@@ -25,16 +25,3 @@ XLSX_RATIO_FLOOR = 1024 * 1024
 MAX_COMPETENCES = 10_000
 # Nesting depth of a JSON document (deeper: refused before Python's recursion limit).
 MAX_JSON_DEPTH = 64
-
-
-def french_int(n: int) -> str:
-    """``12345`` -> ``12 345`` (French digit grouping, narrow no-break space)."""
-    return f"{n:,}".replace(",", "\u202f")
-
-
-def french_mb(n_bytes: int) -> str:
-    """Bytes as French megabytes (of 1 048 576 bytes, as the upload limit): ``5242880`` -> ``5 Mo``,
-    ``1073741824`` -> ``1 024 Mo``, ``1572864`` -> ``1,5 Mo``."""
-    text = f"{n_bytes / 2**20:,.1f}"
-    text = text[:-2] if text.endswith(".0") else text
-    return text.replace(",", "\u202f").replace(".", ",") + " Mo"

@@ -13,7 +13,7 @@ def sniff(path: Path, head: bytes) -> bool:
 
 
 def parse(path: Path) -> list[Certification]:
-    from crossref.parsing import read_text
+    from crossref.parsing.reading import read_text
 
     read_text(path)  # size, emptiness and encoding checks with clear messages
     return [read_certification_json(path)]

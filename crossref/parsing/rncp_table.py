@@ -73,8 +73,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from crossref.errors import InputError
-from crossref.model import Activity, Bloc, Certification, Competence, Criterion, Modality, make_id
-from crossref.parsing import read_text
+from crossref.model import (
+    Activity, Bloc, Certification, Competence, CompetenceKind, Criterion, Modality, make_id,
+)
+from crossref.parsing.reading import read_text
 
 # -- shared table reading -----------------------------------------------------
 
@@ -407,7 +409,8 @@ def _neoma_activity(activities: list[Item], competences: list[Item], k: int) -> 
     line = competences[k].line
     same_row = [a for a in activities if a.line == line]
     above = [a for a in activities if a.line < line]
-    return (same_row or above[-1:] or activities[:1] or [None])[0]
+    candidates = same_row or above[-1:] or activities[:1]
+    return candidates[0] if candidates else None
 
 
 def _neoma_criteria(path: Path, cert: Certification, blocks: list[Block], bloc_id: str,
@@ -562,8 +565,9 @@ def _cpmc_competences(path: Path, cert: Certification, g: Group, bloc_id: str, a
     savoirs = collect_items(path, blocks[cut + 1:], _CPMC_SAVOIR_RE, f"{bloc_id}, savoirs") if heads else []
     if not comps:
         raise InputError(path, f"{bloc_id} : aucune compétence", line=g.line)
-    for kind, prefix, items, target in (("competence", "C", comps, cert.competences),
-                                        ("savoir", "SC", savoirs, cert.savoirs)):
+    groups: tuple[tuple[CompetenceKind, str, list[Item], list[Competence]], ...] = (
+        ("competence", "C", comps, cert.competences), ("savoir", "SC", savoirs, cert.savoirs))
+    for kind, prefix, items, target in groups:
         for it in items:
             seen[prefix].append((it.number, it.line))
             code = f"{prefix}{it.number}"

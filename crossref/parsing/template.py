@@ -29,12 +29,13 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from crossref.errors import InputError
+from crossref.labels import french_int, french_mb
 from crossref.model import (
     CERT_ID_RE, FORBIDDEN_CHARS_RE, Bloc, Certification, Competence, Criterion, make_id, split_id,
 )
 from crossref.parsing.limits import (
     MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, MAX_SHEET_ROWS, MAX_XLSX_INFLATED, MAX_XLSX_MEMBERS, MAX_XLSX_RATIO,
-    XLSX_RATIO_FLOOR, french_int, french_mb,
+    XLSX_RATIO_FLOOR,
 )
 
 COLUMNS: tuple[str, ...] = (
@@ -93,7 +94,7 @@ def split_criteria(cell: str) -> list[str]:
 
 
 def _read_csv(path: Path) -> Iterator[tuple[int, list[str]]]:
-    from crossref.parsing import read_text
+    from crossref.parsing.reading import read_text
 
     text = read_text(path)  # existence, size, emptiness, UTF-8 (BOM accepted)
     return _csv_rows(path, text)
@@ -163,7 +164,7 @@ def _check_archive(path: Path) -> None:
 
 
 def _read_xlsx(path: Path) -> Iterator[tuple[int, list[str]]]:
-    from crossref.parsing import check_size
+    from crossref.parsing.reading import check_size
 
     if not path.is_file():
         raise InputError(path, "fichier introuvable")
@@ -253,18 +254,7 @@ class _CertAcc:
 
 def _build(path: Path, rows: Iterable[tuple[int, list[str]]], pad: bool = False) -> list[Certification]:
     it = iter(rows)
-    header_row = None
-    for row_no, record in it:
-        _check_cells(path, row_no, record, None)
-        if any(c.strip() for c in record):
-            header_row = (row_no, record)
-            break
-    if header_row is None:
-        raise InputError(path, "fichier vide (aucune ligne d'en-tête)")
-    header_no, header = header_row
-    if len(header) > MAX_COLUMNS:
-        raise InputError(path, f"trop de colonnes ({french_int(len(header))}, le modèle en a {len(COLUMNS)})",
-                         row=header_no)
+    header_no, header = _header(path, it)
     index, width = _check_header(path, header_no, header)
     names = {i: name for name, i in index.items()}
 
@@ -274,24 +264,7 @@ def _build(path: Path, rows: Iterable[tuple[int, list[str]]], pad: bool = False)
         _check_cells(path, row_no, record, names)
         if not any(c.strip() for c in record):
             continue  # blank row
-        if pad and len(record) < width:  # a spreadsheet does not store trailing empty cells
-            record = record + [""] * (width - len(record))
-        if len(record) < width:
-            raise InputError(
-                path,
-                f"ligne incomplète : {len(record)} champ(s) au lieu de {width} "
-                "(ligne tronquée ou virgule manquante)",
-                row=row_no, column=_column_at(index, len(record)),
-            )
-        if len(record) > width:
-            extra = [c for c in record[width:] if c.strip()]
-            if extra:
-                raise InputError(
-                    path,
-                    f"ligne trop longue : {len(record)} champ(s) au lieu de {width} "
-                    "(virgule dans un texte non entouré de guillemets ?)",
-                    row=row_no,
-                )
+        record = _fit_width(path, row_no, record, width, index, pad)
         n_data += 1
         if n_data > MAX_ROWS:
             raise InputError(path, f"trop de lignes (plus de {french_int(MAX_ROWS)} compétences)", row=row_no)
@@ -304,6 +277,40 @@ def _build(path: Path, rows: Iterable[tuple[int, list[str]]], pad: bool = False)
         acc.cert.sources = [path.name]
         out.append(acc.cert)
     return out
+
+
+def _header(path: Path, it: Iterator[tuple[int, list[str]]]) -> tuple[int, list[str]]:
+    """The first non-blank row (its number and cells); the rows before it are consumed."""
+    for row_no, record in it:
+        _check_cells(path, row_no, record, None)
+        if any(c.strip() for c in record):
+            if len(record) > MAX_COLUMNS:
+                raise InputError(path, f"trop de colonnes ({french_int(len(record))}, le modèle en a "
+                                       f"{len(COLUMNS)})", row=row_no)
+            return row_no, record
+    raise InputError(path, "fichier vide (aucune ligne d'en-tête)")
+
+
+def _fit_width(path: Path, row_no: int, record: list[str], width: int, index: dict[str, int],
+               pad: bool) -> list[str]:
+    """A data row with the header's width: padded (spreadsheets), or refused when cut short or too long."""
+    if pad and len(record) < width:  # a spreadsheet does not store trailing empty cells
+        record = record + [""] * (width - len(record))
+    if len(record) < width:
+        raise InputError(
+            path,
+            f"ligne incomplète : {len(record)} champ(s) au lieu de {width} "
+            "(ligne tronquée ou virgule manquante)",
+            row=row_no, column=_column_at(index, len(record)),
+        )
+    if len(record) > width and any(c.strip() for c in record[width:]):
+        raise InputError(
+            path,
+            f"ligne trop longue : {len(record)} champ(s) au lieu de {width} "
+            "(virgule dans un texte non entouré de guillemets ?)",
+            row=row_no,
+        )
+    return record
 
 
 def _column_at(index: dict[str, int], position: int) -> str | None:
@@ -360,18 +367,7 @@ def _check_code(path: Path, row_no: int, column: str, code: str) -> None:
 
 def _add_row(path: Path, row_no: int, v: dict[str, str], certs: dict[str, _CertAcc]) -> None:
     cert_id = v["certification"]
-    # Titles may be left empty after their first row (like merged cells): they inherit.
-    acc_known = certs.get(cert_id)
-    for col in REQUIRED:
-        if v[col]:
-            continue
-        if col == "certification_title" and acc_known is not None:
-            continue
-        if col == "bloc_title" and acc_known is not None:
-            bloc_code = normalize_bloc_code(v["bloc_code"])
-            if bloc_code in acc_known.bloc_titles:
-                continue
-        raise InputError(path, f"cellule obligatoire vide ({col})", row=row_no, column=col)
+    _check_required(path, row_no, v, certs.get(cert_id))
     if not CERT_ID_RE.match(cert_id):
         raise InputError(
             path,
@@ -384,36 +380,9 @@ def _add_row(path: Path, row_no: int, v: dict[str, str], certs: dict[str, _CertA
     _check_code(path, row_no, "bloc_code", bloc_code)
     _check_code(path, row_no, "competence_code", comp_code)
 
-    acc = certs.get(cert_id)
-    if acc is None:
-        acc = _CertAcc(Certification(id=cert_id, title=v["certification_title"]), title_row=row_no)
-        certs[cert_id] = acc
-    elif v["certification_title"] and v["certification_title"] != acc.cert.title:
-        raise InputError(
-            path,
-            f"intitulé incohérent pour la certification {cert_id} : {v['certification_title']!r} "
-            f"alors que le rang {acc.title_row} indique {acc.cert.title!r}",
-            row=row_no, column="certification_title",
-        )
+    acc = _cert_acc(path, row_no, v, certs)
     cert = acc.cert
-
-    bloc_id = make_id(cert_id, bloc_code)
-    if bloc_code in acc.bloc_titles:
-        title, first_row = acc.bloc_titles[bloc_code]
-        if v["bloc_title"] and v["bloc_title"] != title:
-            raise InputError(
-                path,
-                f"intitulé incohérent pour le bloc {bloc_code} de {cert_id} : {v['bloc_title']!r} "
-                f"alors que le rang {first_row} indique {title!r}",
-                row=row_no, column="bloc_title",
-            )
-    else:
-        if bloc_code in acc.comp_rows:
-            raise InputError(path, f"le code de bloc {bloc_code} est déjà utilisé comme code de compétence "
-                             f"(rang {acc.comp_rows[bloc_code]})", row=row_no, column="bloc_code")
-        acc.bloc_titles[bloc_code] = (v["bloc_title"], row_no)
-        cert.blocs.append(Bloc(id=bloc_id, certification=cert_id, code=bloc_code, title=v["bloc_title"]))
-
+    bloc_id = _bloc(path, row_no, v, acc, bloc_code)
     if comp_code in acc.comp_rows:
         raise InputError(
             path,
@@ -439,6 +408,59 @@ def _add_row(path: Path, row_no: int, v: dict[str, str], certs: dict[str, _CertA
         cert.criteria.append(
             Criterion(id=f"{comp_id}/CR{n}", text=text, bloc_id=bloc_id, code=f"CR{n}", competence_ids=[comp_id])
         )
+
+
+def _check_required(path: Path, row_no: int, v: dict[str, str], acc_known: _CertAcc | None) -> None:
+    """Required cells are filled; titles may be left empty after their first row (like merged cells)."""
+    for col in REQUIRED:
+        if v[col]:
+            continue
+        if col == "certification_title" and acc_known is not None:
+            continue
+        if col == "bloc_title" and acc_known is not None:
+            bloc_code = normalize_bloc_code(v["bloc_code"])
+            if bloc_code in acc_known.bloc_titles:
+                continue
+        raise InputError(path, f"cellule obligatoire vide ({col})", row=row_no, column=col)
+
+
+def _cert_acc(path: Path, row_no: int, v: dict[str, str], certs: dict[str, _CertAcc]) -> _CertAcc:
+    """The certification of a row, created on its first row; its title must not change."""
+    cert_id = v["certification"]
+    acc = certs.get(cert_id)
+    if acc is None:
+        acc = _CertAcc(Certification(id=cert_id, title=v["certification_title"]), title_row=row_no)
+        certs[cert_id] = acc
+    elif v["certification_title"] and v["certification_title"] != acc.cert.title:
+        raise InputError(
+            path,
+            f"intitulé incohérent pour la certification {cert_id} : {v['certification_title']!r} "
+            f"alors que le rang {acc.title_row} indique {acc.cert.title!r}",
+            row=row_no, column="certification_title",
+        )
+    return acc
+
+
+def _bloc(path: Path, row_no: int, v: dict[str, str], acc: _CertAcc, bloc_code: str) -> str:
+    """The id of a row's bloc, created on its first row; its title must not change."""
+    cert_id = acc.cert.id
+    bloc_id = make_id(cert_id, bloc_code)
+    if bloc_code in acc.bloc_titles:
+        title, first_row = acc.bloc_titles[bloc_code]
+        if v["bloc_title"] and v["bloc_title"] != title:
+            raise InputError(
+                path,
+                f"intitulé incohérent pour le bloc {bloc_code} de {cert_id} : {v['bloc_title']!r} "
+                f"alors que le rang {first_row} indique {title!r}",
+                row=row_no, column="bloc_title",
+            )
+        return bloc_id
+    if bloc_code in acc.comp_rows:
+        raise InputError(path, f"le code de bloc {bloc_code} est déjà utilisé comme code de compétence "
+                         f"(rang {acc.comp_rows[bloc_code]})", row=row_no, column="bloc_code")
+    acc.bloc_titles[bloc_code] = (v["bloc_title"], row_no)
+    acc.cert.blocs.append(Bloc(id=bloc_id, certification=cert_id, code=bloc_code, title=v["bloc_title"]))
+    return bloc_id
 
 
 # ---------------------------------------------------------------------------

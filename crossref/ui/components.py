@@ -6,7 +6,7 @@ import html
 import re
 from typing import Any, Iterable
 
-from crossref.export.labels import DIRECTION_FR, RELATION_FR, status_fr
+from crossref.labels import DIRECTION_FR, RELATION_FR, fr_percent, status_fr
 from crossref.views import STATUS_FR, bloc_label, cert_label, comp_label  # one definition (crossref.views)
 
 RELATIONS = ["equivalent", "partial", "none"]
@@ -17,13 +17,7 @@ __all__ = ["RELATION_FR", "DIRECTION_FR", "STATUS_FR", "status_fr", "highlight_h
 
 
 def pct(x: Any) -> str:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return "—"
-    if v != v:
-        return "—"
-    return f"{v:.0%}".replace("%", " %")
+    return fr_percent(x)
 
 
 def _phrase_pattern(phrase: str) -> re.Pattern | None:

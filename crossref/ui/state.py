@@ -136,6 +136,7 @@ def validate_upload(config: Config, name: str, data: bytes) -> Upload:
     that is removed before returning, whatever happens: nothing is kept on error
     (nor on success: :func:`save_upload` writes the file).
     """
+    from crossref.labels import french_mb
     from crossref.parsing import MAX_INPUT_BYTES, load_file
     from crossref.referentiels import load_corpus
 
@@ -144,8 +145,8 @@ def validate_upload(config: Config, name: str, data: bytes) -> Upload:
     if not data:
         raise InputError(display, "fichier vide")
     if len(data) > MAX_INPUT_BYTES:
-        raise InputError(display, f"fichier trop volumineux ({len(data) / 1e6:.1f} Mo, "
-                                  f"maximum {MAX_INPUT_BYTES / 1e6:.0f} Mo)")
+        raise InputError(display, f"fichier trop volumineux ({french_mb(len(data))}, "
+                                  f"maximum {french_mb(MAX_INPUT_BYTES)})")
     root = data_dir(config)
     if not root.is_dir():
         raise CrossrefError(f"dossier de données introuvable : {root}")
@@ -360,7 +361,7 @@ def _pair_history(url: str, version: tuple[int, int], source: str, target: str) 
 def pair_history(config: Config, source: str, target: str, version: tuple[int, int] | None = None) -> pd.DataFrame:
     """The decisions on one pair, oldest first (read once per decision version)."""
     version = decisions_version(config) if version is None else version
-    return _pair_history(config.db_url, tuple(version), source, target)
+    return _pair_history(config.db_url, (int(version[0]), int(version[1])), source, target)
 
 
 # ---------------------------------------------------------------- results
@@ -439,7 +440,7 @@ def load_or_stop() -> Snapshot:
 
 
 def sidebar(snap: Snapshot) -> None:
-    from crossref.export.labels import french_date
+    from crossref.labels import french_date
 
     corpus = snap.results.corpus
     with st.sidebar:
@@ -447,7 +448,7 @@ def sidebar(snap: Snapshot) -> None:
             f"{len(corpus)} certifications · {sum(len(c.competences) for c in corpus)} compétences · "
             f"{snap.decided} paire(s) revue(s)  \n"
             f"Résultats calculés le {french_date(snap.results.created_at) or '—'}"
-            + (f"  \nConfiguration : {escape_markdown(config_path().name)}" if config_path() else "")
+            + (f"  \nConfiguration : {escape_markdown(path.name)}" if (path := config_path()) else "")
         )
 
 
@@ -714,7 +715,7 @@ def table_workbook_bytes(sheets: dict[str, pd.DataFrame], schemas: dict[str, str
 
 def passerelle_competences(result: dict, corpus: Any) -> pd.DataFrame:
     """Per target competence of a passerelle / VAE dict: bloc, title, state and best match."""
-    from crossref.export.labels import RELATION_FR
+    from crossref.labels import COMPETENCE_COVERED, COMPETENCE_MISSING, COMPETENCE_PARTIAL, RELATION_FR
 
     vae_mode = result["from"] == "VAE"
     target = corpus.certification(result["to"])
@@ -731,8 +732,8 @@ def passerelle_competences(result: dict, corpus: Any) -> pd.DataFrame:
                 "Bloc": b["bloc"],
                 "Compétence": comp.id,
                 "Intitulé": comp.title,
-                "État": "partiellement couverte" if comp.id in partial else
-                        "à justifier" if comp.id in missing else "couverte",
+                "État": COMPETENCE_PARTIAL if comp.id in partial else
+                        COMPETENCE_MISSING if comp.id in missing else COMPETENCE_COVERED,
                 "Correspondance": (m.get("sentence", "") if vae_mode else m.get("source", "")) if m else "",
                 "Score": float(m["score"]) if m else None,
                 "Relation": RELATION_FR.get(m["relation"], m["relation"]) if m else "",

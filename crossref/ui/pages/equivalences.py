@@ -1,8 +1,11 @@
 """Équivalences: filter the scored pairs, read one pair in full, accept / reject / amend it."""
 
+from typing import Literal
+
 import streamlit as st
 
 from crossref.errors import CrossrefError
+from crossref.labels import REVIEW_ACTION_FR, fr_decimal
 from crossref.mdsafe import escape_markdown as md
 from crossref.ui import state
 from crossref.ui.components import (
@@ -84,19 +87,21 @@ row = state.pair_row(snap, source, target)
 
 st.divider()
 st.subheader(f"{md(source)} ↔ {md(target)}")
-BADGE = {"equivalent": "green", "partial": "orange", "none": "gray"}
+BadgeColor = Literal["green", "orange", "gray", "blue", "red", "violet"]
+BADGE: dict[str, BadgeColor] = {"equivalent": "green", "partial": "orange", "none": "gray"}
+STATUS_BADGE: dict[str, BadgeColor] = {"validated": "blue", "rejected": "red"}
 with st.container(horizontal=True):
     st.badge(f"Relation {RELATION_FR[row['relation']]}", color=BADGE[row["relation"]])
     if row["model_relation"] != row["relation"]:
         st.badge(f"proposée par le modèle : {RELATION_FR[row['model_relation']]}", color="gray")
     st.badge(md(status_fr(row["status"], row["reviewer"], row["decided_at"]).capitalize()),
-             color={"validated": "blue", "rejected": "red"}.get(row["status"], "gray"))
+             color=STATUS_BADGE.get(row["status"], "gray"))
     st.badge(f"Portée : {DIRECTION_FR.get(row['direction'], row['direction'])}", color="violet")
 m = st.columns(5)
-m[0].metric("Score", f"{row['score']:.2f}", help="Score final calibré (0 à 1)")
-m[1].metric("Sémantique", f"{row['semantic']:.2f}", help="Similarité des énoncés (modèle de phrases)")
-m[2].metric("Lexical", f"{row['lexical']:.2f}", help="Vocabulaire commun (énoncés et critères propres)")
-m[3].metric("Critères", f"{row['criteria']:.2f}", help="Vocabulaire commun des critères d'évaluation")
+m[0].metric("Score", fr_decimal(row['score']), help="Score final calibré (0 à 1)")
+m[1].metric("Sémantique", fr_decimal(row['semantic']), help="Similarité des énoncés (modèle de phrases)")
+m[2].metric("Lexical", fr_decimal(row['lexical']), help="Vocabulaire commun (énoncés et critères propres)")
+m[3].metric("Critères", fr_decimal(row['criteria']), help="Vocabulaire commun des critères d'évaluation")
 m[4].metric("Rang", int(row["rank"]), help="Rang de la cible parmi les candidats de la source dans sa certification")
 st.caption(md(f"Statut : {status_fr(row['status'], row['reviewer'], row['decided_at'])}"
               + (f" — note : {row['note']}" if row["note"] else "")))
@@ -180,7 +185,7 @@ if action:
     except CrossrefError as exc:
         st.error(f"Décision non enregistrée : {md(exc)}")
     else:
-        verb = {"accept": "acceptée", "reject": "rejetée", "amend": "modifiée"}[action]
+        verb = REVIEW_ACTION_FR[action]
         state.flash(f"Paire {d['source']} / {d['target']} {verb} (relation : {RELATION_FR[d['relation']]}) "
                     f"par {d['reviewer']} — décision n° {d['id']}.")
         st.session_state["_eq_clear_note"] = True

@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from crossref.export.labels import flatten_config, french_date
+from crossref.export.metadata import flatten_config
+from crossref.labels import french_date
 from crossref.ui import state
 
 st.title("Exports")
@@ -47,7 +48,7 @@ with st.expander("Ce que les exports enregistrent"):
                 f"({results.created_at or 'date inconnue'}).")
     st.dataframe(pd.DataFrame([{"Certification": k, "Version des données": v}
                                for k, v in results.data_versions.items()]), hide_index=True)
-    from crossref.export.labels import recorded_config
+    from crossref.export.metadata import recorded_config
 
     st.dataframe(pd.DataFrame(flatten_config(recorded_config(results.config)), columns=["Paramètre", "Valeur"]),
                  hide_index=True, width="stretch")

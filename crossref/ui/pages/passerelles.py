@@ -8,8 +8,9 @@ import streamlit as st
 
 from crossref.errors import CrossrefError
 from crossref.figures import passerelle_bar
+from crossref.labels import COMPETENCE_MISSING, COMPETENCE_PARTIAL, STATUS_FULL, STATUS_PARTIAL
 from crossref.mdsafe import escape_markdown as md
-from crossref.passerelles import STATUS_FULL, STATUS_PARTIAL, passerelle, passerelle_table, vae
+from crossref.passerelles import passerelle, passerelle_table, vae
 from crossref.ui import state
 from crossref.ui.components import RELATION_FR, bloc_label, cert_label, comp_label, pct
 
@@ -34,7 +35,7 @@ def _status_box(result: dict) -> None:
 def _bloc_details(result: dict, vae_mode: bool) -> None:
     target = corpus.certification(result["to"])
     for b in result["blocs"]:
-        icon = {"dispense totale possible": "✅", "dispense partielle": "🟡"}.get(b["status"], "⬜")
+        icon = {STATUS_FULL: "✅", STATUS_PARTIAL: "🟡"}.get(b["status"], "⬜")
         with st.expander(f"{icon} {md(bloc_label(corpus, b['bloc']))} — {b['status']} ({pct(b['coverage'])})"):
             if b["matched"]:
                 st.markdown("**Compétences couvertes**")
@@ -59,11 +60,11 @@ def _bloc_details(result: dict, vae_mode: bool) -> None:
             partial = set(b.get("partial", []))
             missing = [c for c in b["missing"]]
             if missing:
-                st.markdown("**Compétences à justifier**" + (" (partiellement couvertes : à compléter)"
-                                                              if partial else ""))
+                st.markdown(f"**Compétences {COMPETENCE_MISSING}**" + (" (partiellement couvertes : à compléter)"
+                                                                       if partial else ""))
                 st.dataframe(pd.DataFrame([{
                     "Compétence": comp_label(corpus, c, 120),
-                    "État": "partiellement couverte" if c in partial else "non couverte",
+                    "État": COMPETENCE_PARTIAL if c in partial else COMPETENCE_MISSING,
                     "Critères": len(target.criteria_for(corpus.competence(c))),
                 } for c in missing]), hide_index=True, width="stretch")
 
@@ -85,7 +86,7 @@ def _show(result: dict, vae_mode: bool, key: str) -> None:
         "Statut": table["status"],
         "Compétences": table["competences"],
         "Couvertes": table["matched_count"],
-        "À justifier": [len([x for x in m.split("; ") if x]) for m in table["missing"]],
+        COMPETENCE_MISSING.capitalize(): [len([x for x in m.split("; ") if x]) for m in table["missing"]],
     }), hide_index=True, width="stretch",
         column_config={"Couverture": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
     _bloc_details(result, vae_mode)

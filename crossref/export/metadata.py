@@ -1,15 +1,12 @@
-"""French labels shared by the exports (relations, scopes, review status, metadata)."""
+"""What every export records about a run: tool version, configuration (password masked), model summary.
+
+The French words and number formats live in :mod:`crossref.labels`.
+"""
 
 from __future__ import annotations
 
 import json
-import re
-from datetime import datetime
 from typing import Any
-
-RELATION_FR = {"equivalent": "équivalente", "partial": "partielle", "none": "aucune"}
-# Scope of the source competence relative to the target (see crossref.tables.DIRECTIONS).
-DIRECTION_FR = {"same": "même portée", "broader": "source plus large", "narrower": "source plus étroite"}
 
 
 def tool_version() -> str:
@@ -19,46 +16,6 @@ def tool_version() -> str:
         return version("crossref")
     except Exception:  # not installed (running from a checkout)
         return "0.1.0"
-
-
-def french_date(value: str) -> str:
-    """``2024-05-03T10:00:00Z`` -> ``03/05/2024``; anything unparsable is returned as given."""
-    value = (value or "").strip()
-    if not value:
-        return ""
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).strftime("%d/%m/%Y")
-    except ValueError:
-        return value
-
-
-def french_datetime(value: str) -> str:
-    """``2024-07-01T09:00:00Z`` -> ``01/07/2024 09:00 UTC``; anything unparsable is returned as given."""
-    value = (value or "").strip()
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return value
-    zone = " UTC" if dt.utcoffset() is not None and dt.utcoffset().total_seconds() == 0 else ""
-    return dt.strftime("%d/%m/%Y %H:%M") + zone
-
-
-_PAIR_RELATION = re.compile(r"\((\s*[0-9.]+), (equivalent|partial|none)\)")
-
-
-def pair_list_fr(text: str) -> str:
-    """``"A:C1 → B:C2 (0.87, equivalent)"`` -> ``"A:C1 → B:C2 (0.87, équivalente)"``."""
-    return _PAIR_RELATION.sub(lambda m: f"({m.group(1)}, {RELATION_FR[m.group(2)]})", text or "")
-
-
-def status_fr(status: str, reviewer: str = "", decided_at: str = "") -> str:
-    """``suggérée``, ``validée par X le JJ/MM/AAAA`` or ``rejetée par X le JJ/MM/AAAA``."""
-    word = {"suggested": "suggérée", "validated": "validée", "rejected": "rejetée"}.get(status, status)
-    if status == "suggested":
-        return word
-    reviewer = (reviewer or "").strip()
-    date = french_date(decided_at)
-    return word + (f" par {reviewer}" if reviewer else "") + (f" le {date}" if date else "")
 
 
 def flatten_config(data: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
