@@ -27,11 +27,14 @@ class Results:
     # When the results were computed (ISO 8601, UTC) and a hash per certification's data.
     created_at: str = ""
     data_versions: dict[str, str] = field(default_factory=dict)
-    # Set by run(): scores free texts against competences, same scale as pair scores.
+    # Scores free texts against competences, same scale as pair scores; built on first use
+    # whatever produced the results (run, its cache, compute, the dashboard).
     _scorer: Any = None
 
     def similarity_to_competences(self, texts: list[str], competence_ids: list[str]) -> np.ndarray:
         """(len(texts), len(competence_ids)) similarity in [0, 1], comparable to pair scores."""
+        if self._scorer is None:
+            self._scorer = _LazyScorer(self.config, self.corpus)
         return self._scorer(texts, competence_ids)
 
 

@@ -125,3 +125,21 @@ def test_adding_a_certification_does_not_move_other_scores(cfg):
     assert len(merged) == len(base) < len(more)
     np.testing.assert_allclose(merged["score"], merged["score_more"], atol=1e-9)
     assert (merged["relation"] == merged["relation_more"]).all()
+
+
+def test_every_result_path_scores_free_text(cfg):
+    """Fresh computation, the results cache and results built by hand all score VAE sentences."""
+    from crossref.pipeline import Results, compute
+    from crossref.referentiels import load_corpus
+
+    corpus = load_corpus(cfg.data_dir)
+    fresh = compute(cfg, corpus)
+    cached = run(cfg)
+    by_hand = Results(config=cfg, corpus=corpus, pairs=fresh.pairs)
+    ids = [c.id for c in corpus.certification("ICD").competences]
+    sentence = ["Je mène les négociations annuelles avec les grands comptes et je conclus des contrats cadres."]
+    scores = [r.similarity_to_competences(sentence, ids) for r in (fresh, cached, by_hand)]
+    for s in scores:
+        assert s.shape == (1, len(ids)) and ((0 <= s) & (s <= 1)).all()
+    np.testing.assert_allclose(scores[0], scores[1])
+    np.testing.assert_allclose(scores[0], scores[2])
