@@ -13,6 +13,7 @@ applied migrations and :data:`MIGRATIONS` is the explicit ordered list of steps.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -141,7 +142,7 @@ class DecisionStore:
         try:
             parsed = make_url(url)
         except ArgumentError:
-            raise CrossrefError(f"URL de base de données invalide : {url!r}") from None
+            raise CrossrefError(f"URL de base de données invalide : {_mask(url)!r}") from None
         # What messages show: never the password of a server database.
         self.shown_url = parsed.render_as_string(hide_password=True)
         self._sqlite = parsed.get_backend_name() == "sqlite"
@@ -157,7 +158,8 @@ class DecisionStore:
         try:
             self._engine: Engine = create_engine(url, **kwargs)
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
-            raise CrossrefError(f"base de données {url!r} inutilisable : {exc}") from None
+            raise CrossrefError(f"base de données {self.shown_url!r} inutilisable : "
+                                f"{_mask(str(exc)).replace(url, self.shown_url)}") from None
         if self._sqlite:
             _sqlite_hooks(self._engine)
         self._ready = False
@@ -398,6 +400,11 @@ def _empty_decisions() -> pd.DataFrame:
     df = pd.DataFrame({c: pd.Series([], dtype=str) for c in DECISION_COLUMNS})
     df["id"] = df["id"].astype("int64")
     return df
+
+
+def _mask(text: str) -> str:
+    """Hide the password of any URL in ``text`` (scheme://user:password@host)."""
+    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
 
 
 def _check_relation(relation: str, what: str) -> None:

@@ -71,9 +71,22 @@ def csv_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def csv_cell(value: Any) -> Any:
+    """A cell as our CSV writers write it: carriage returns inside text become line feeds
+    (the writers end lines with "\\n" and quote only cells holding one: a bare "\\r" would
+    split the row for most readers), then :func:`csv_safe`."""
+    if isinstance(value, str) and "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return csv_safe(value)
+
+
 def csv_text(df: pd.DataFrame, *, sep: str = ",", float_format: str | None = None) -> str:
     """The CSV (or TSV with ``sep="\\t"``) text of a table, header first, formula-protected."""
-    return csv_safe_frame(df).to_csv(index=False, sep=sep, lineterminator="\n", float_format=float_format)
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(csv_cell)
+    return out.to_csv(index=False, sep=sep, lineterminator="\n", float_format=float_format)
 
 
 def csv_rows_text(rows: Iterable[Iterable[Any]], *, sep: str = ",") -> str:
@@ -81,7 +94,7 @@ def csv_rows_text(rows: Iterable[Iterable[Any]], *, sep: str = ",") -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=sep, lineterminator="\n")
     for row in rows:
-        writer.writerow([csv_safe(v) for v in row])
+        writer.writerow([csv_cell(v) for v in row])
     return buf.getvalue()
 
 

@@ -454,7 +454,7 @@ _RS_ACTIVITY_RE = re.compile(r"^(\d+)\s*°\s*Activit[ée]\s*:\s*(\S.*)$")
 
 
 def _rs_start(row: Row, _rows: list[Row]) -> tuple[int, str] | None:
-    if row.heading:
+    if row.heading or not row.cells:  # a heading line can be empty once cleaned ("#", a banner)
         text = row.heading
     else:
         blocks = html_blocks(row.cells[0], row.line)

@@ -57,8 +57,8 @@ def read_manifest(path: str | Path) -> list[Source]:
 
 def _source(path: Path, i: int, e: Any, known: dict[str, Any], root: Path, seen: dict[str, int]) -> Source:
     """Source n° ``i`` of the manifest, checked (``seen``: ids already declared, updated)."""
-    if not isinstance(e, dict) or not {"id", "parser", "files"} <= e.keys():
-        raise InputError(path, f"source n° {i} : chaque source doit avoir id, parser et files", row=i)
+    if not isinstance(e, dict) or not {"id", "parser", "files", "title"} <= e.keys():
+        raise InputError(path, f"source n° {i} : chaque source doit avoir id, parser, files et title", row=i)
     try:
         cert_id = check_cert_id(e["id"])
     except ValueError as exc:
@@ -98,6 +98,8 @@ def _source_meta(path: Path, i: int, e: dict[str, Any]) -> dict[str, Any]:
                 raise InputError(path, f"source n° {i} : {k} doit être "
                                        f"{'true ou false' if expected is bool else 'un texte'}", row=i)
             meta[k] = e[k]
+    if not meta["title"].strip():  # every parser builds its Certification with it
+        raise InputError(path, f"source n° {i} : title vide", row=i)
     return meta
 
 
