@@ -405,8 +405,15 @@ def vae_from_similarity(sentences: Sequence[str], similarity: Any, corpus: Corpu
     }
 
 
+# A description of experience is a few pages at most; longer ones are refused, not embedded.
+MAX_VAE_CHARS = 50_000
+
+
 def vae(results: Any, text: str, to_cert: str, config: Any = None) -> dict:
     """VAE of a free-text experience against ``to_cert``, scored with the run's own similarity."""
+    if len(text) > MAX_VAE_CHARS:
+        raise CrossrefError(f"texte de VAE trop long ({len(text):,} caractères, maximum {MAX_VAE_CHARS:,})"
+                            .replace(",", "\u202f"))
     sentences = split_sentences(text)
     if not sentences:
         raise CrossrefError("texte de VAE vide : aucune phrase à analyser")

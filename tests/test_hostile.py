@@ -527,6 +527,17 @@ def test_malformed_structures_are_input_errors(tmp_path: Path, name: str, conten
     assert info.value.path == str(p)
 
 
+def test_vae_text_is_bounded(cli, tmp_path: Path, monkeypatch) -> None:
+    from crossref.passerelles import MAX_VAE_CHARS
+
+    monkeypatch.setattr(crossref.pipeline, "run", lambda *a, **k: pytest.fail("ran anyway"))
+    p = tmp_path / "parcours.txt"
+    p.write_text("J'accueille les clients. " * (MAX_VAE_CHARS // 20), encoding="utf-8")
+    refused(*cli("vae", "--to", "NEOMA", "--text", p), str(p), "trop long")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("x" * (MAX_VAE_CHARS + 10)))
+    refused(*cli("vae", "--to", "NEOMA", "--text", "-"), "entrée standard", "trop long")
+
+
 # ================================================================ 5. bad destinations
 def _destinations(tmp_path: Path) -> dict[str, Path]:
     (tmp_path / "dossier").mkdir()

@@ -15,11 +15,21 @@ FORMAT_JSON_TABLE = arg("--format", choices=["json", "table"], default="json")
 
 
 def _read_text(path: str) -> str:
+    from crossref.passerelles import MAX_VAE_CHARS
+
     if path == "-":
-        return sys.stdin.read()
+        text = sys.stdin.read(MAX_VAE_CHARS + 1)  # bounded: the rest is never read
+        if len(text) > MAX_VAE_CHARS:
+            raise InputError("(entrée standard)", f"texte de VAE trop long (plus de {MAX_VAE_CHARS} caractères)")
+        return text
     p = Path(path)
     try:
-        return p.read_text(encoding="utf-8")
+        if p.is_file() and p.stat().st_size > 4 * MAX_VAE_CHARS:  # UTF-8: at most 4 bytes a character
+            raise InputError(p, f"texte de VAE trop long (plus de {MAX_VAE_CHARS} caractères)")
+        text = p.read_text(encoding="utf-8")
+        if len(text) > MAX_VAE_CHARS:
+            raise InputError(p, f"texte de VAE trop long (plus de {MAX_VAE_CHARS} caractères)")
+        return text
     except FileNotFoundError:
         raise InputError(p, "fichier introuvable") from None
     except UnicodeDecodeError:

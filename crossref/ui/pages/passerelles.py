@@ -10,7 +10,7 @@ from crossref.errors import CrossrefError
 from crossref.figures import passerelle_bar
 from crossref.labels import COMPETENCE_MISSING, COMPETENCE_PARTIAL, STATUS_FULL, STATUS_PARTIAL
 from crossref.mdsafe import escape_markdown as md
-from crossref.passerelles import passerelle, passerelle_table, vae
+from crossref.passerelles import MAX_VAE_CHARS, passerelle, passerelle_table, vae
 from crossref.ui import state
 from crossref.ui.components import RELATION_FR, bloc_label, cert_label, comp_label, pct
 
@@ -128,6 +128,7 @@ with tab_v:
     target_v = st.selectbox("Certification visée", ids, key="vae_to", format_func=lambda c: cert_label(corpus, c))
     text = st.text_area(
         "Description de l'expérience (une activité par phrase ou par ligne)", key="vae_text", height=200,
+        max_chars=MAX_VAE_CHARS,
         placeholder="Ex. : J'accueille les clients en magasin et je traite leurs réclamations. "
                     "Je prépare des tableaux de bord de suivi des ventes pour mon responsable…")
     run = st.button("Analyser l'expérience", key="vae_run", type="primary")
