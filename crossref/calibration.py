@@ -74,6 +74,7 @@ class Artifact:
             for c, s in stats.items():
                 if not (np.isfinite(s.mean) and np.isfinite(s.std) and s.std > 0):
                     raise ValueError(f"statistiques invalides pour le canal {c}")
+            _check_numbers(data)
             return cls(stats, {c: float(v["weight"]) for c, v in ch.items()}, float(data["hubness"]),
                        int(data["hubness_k"]), PairModel.from_dict(data["pair_model"]),
                        float(data["sentence_logistic"]["center"]), float(data["sentence_logistic"]["scale"]),
@@ -94,14 +95,39 @@ class Artifact:
                               f"calibration ({self.hubness}, {self.hubness_k}) : recalibrez avec `crossref calibrate`")
 
 
+def _check_numbers(data: dict[str, Any]) -> None:
+    """The fitted numbers the pipeline divides by or multiplies with: finite, in range, consistent."""
+    def finite(name: str, values: Any) -> list[float]:
+        out = [float(v) for v in (values if isinstance(values, list) else [values])]
+        if not all(np.isfinite(out)):
+            raise ValueError(f"{name} : valeur non finie")
+        return out
+
+    m = data["pair_model"]
+    n = len(m["names"])
+    for key in ("mean", "std", "coef"):
+        if len(finite(f"pair_model.{key}", m[key])) != n:
+            raise ValueError(f"pair_model.{key} : {n} valeurs attendues (une par caractéristique)")
+    if min(finite("pair_model.std", m["std"]), default=1.0) <= 0:
+        raise ValueError("pair_model.std : écarts-types > 0 attendus")
+    finite("pair_model.intercept", m["intercept"])
+    if finite("sentence_logistic.scale", data["sentence_logistic"]["scale"])[0] <= 0:
+        raise ValueError("sentence_logistic.scale : > 0 attendu")
+    finite("sentence_logistic.center", data["sentence_logistic"]["center"])
+    if not 0.0 <= finite("hubness", data["hubness"])[0] <= 1.0 or int(data["hubness_k"]) < 1:
+        raise ValueError("hubness entre 0 et 1 et hubness_k ≥ 1 attendus")
+    if any(w < 0 for c, v in data["channels"].items() for w in finite(f"channels[{c!r}].weight", v["weight"])):
+        raise ValueError("poids de canal ≥ 0 attendus")
+
+
 def load_artifact(path: str | Path) -> Artifact:
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path} : artefact de calibration introuvable ; créez-le avec `crossref calibrate`") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path} : artefact de calibration illisible ({exc})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ConfigError(f"{path} : artefact de calibration illisible ({type(exc).__name__}: {exc})") from None
     return Artifact.from_dict(data, str(path))
 
 

@@ -600,17 +600,14 @@ def test_output_error_names_the_file() -> None:
 
 # ================================================================ 6. configuration
 BAD_CONFIG = {
-    "NaN threshold": ({"matching": {"partial_threshold": float("nan")}}, "matching.partial_threshold", "NaN"),
-    "infinite threshold": ({"matching": {"equivalent_threshold": float("inf")}}, "matching.equivalent_threshold", "∞"),
-    "negative threshold": ({"matching": {"partial_threshold": -0.1}}, "matching.partial_threshold", "entre 0 et 1"),
-    "partial above equivalent": ({"matching": {"partial_threshold": 0.8, "equivalent_threshold": 0.6}},
-                                 "matching.partial_threshold", "≤ matching.equivalent_threshold"),
+    "NaN hubness": ({"matching": {"hubness": float("nan")}}, "matching.hubness", "NaN"),
+    "infinite margin": ({"matching": {"direction_margin": float("inf")}}, "matching.direction_margin", "∞"),
+    "negative margin": ({"matching": {"direction_margin": -0.1}}, "matching.direction_margin", "entre 0 et 1"),
+    "NaN coverage": ({"passerelles": {"full_coverage": float("nan")}}, "passerelles.full_coverage", "NaN"),
     "top_k = -1": ({"matching": {"top_k": -1}}, "matching.top_k", "≥ 1"),
     "max_block_pairs = 0": ({"matching": {"max_block_pairs": 0}}, "matching.max_block_pairs", "≥ 1"),
-    "zero reference std": ({"matching": {"reference_std": {"lexical:full": 0.0}}},
-                           "matching.reference_std['lexical:full']", "> 0"),
-    "NaN reference mean": ({"matching": {"reference_mean": {"lexical:full": float("nan")}}},
-                           "matching.reference_mean['lexical:full']", "NaN"),
+    "NaN channel weight": ({"matching": {"channels": {"lexical:full": float("nan")}}},
+                           "matching.channels['lexical:full']", "NaN"),
     "coverage bounds in the wrong order": ({"passerelles": {"full_coverage": 0.3, "partial_coverage": 0.6}},
                                            "passerelles.partial_coverage", "≤ passerelles.full_coverage"),
     "negative channel weight": ({"matching": {"channels": {"lexical:full": -1.0}}},
@@ -620,7 +617,7 @@ BAD_CONFIG = {
     "unknown backend": ({"matching": {"channels": {"bert:text": 1.0}}}, "matching.channels", "moteur 'bert'"),
     "unknown view": ({"matching": {"channels": {"lexical:titre": 1.0}}}, "matching.channels", "vue 'titre'"),
     "unknown clause backend": ({"matching": {"clause_backend": "bert"}}, "matching.clause_backend", "moteur inconnu"),
-    "zero calibration scale": ({"matching": {"calibration_scale": 0}}, "matching.calibration_scale", "> 0"),
+    "empty calibration path": ({"matching": {"calibration": ""}}, "matching.calibration", "vide"),
     "hubness above 1": ({"matching": {"hubness": 1.5}}, "matching.hubness", "entre 0 et 1"),
     "zero threads": ({"embedding": {"threads": 0}}, "embedding.threads", "entre 1 et 256"),
     "credit above 1": ({"passerelles": {"equivalent_credit": 2}}, "passerelles.equivalent_credit", "entre 0 et 1"),
@@ -638,6 +635,36 @@ def test_bad_configuration_value_exits_2_naming_the_key(cli, tmp_path: Path, cas
     refused(*cli("competences", config=path), f"{path} : {key}", allowed)
     with pytest.raises(ConfigError, match=re.escape(key)):
         Config.from_dict(data)
+
+
+def _artifact(edit) -> dict:
+    data = json.loads((ROOT / "models" / "calibration.json").read_text(encoding="utf-8"))
+    edit(data)
+    return data
+
+
+# The fitted values (thresholds, channel statistics, pair model) live in the calibration artifact.
+BAD_ARTIFACT = {
+    "partial above equivalent": lambda d: d["pair_model"].update(partial_threshold=0.9, equivalent_threshold=0.5),
+    "NaN threshold": lambda d: d["pair_model"].update(partial_threshold=float("nan")),
+    "zero reference std": lambda d: d["channels"]["lexical:full"].update(std=0.0),
+    "infinite reference mean": lambda d: d["channels"]["lexical:full"].update(mean=float("inf")),
+    "zero sentence scale": lambda d: d["sentence_logistic"].update(scale=0.0),
+    "NaN coefficient": lambda d: d["pair_model"]["coef"].__setitem__(0, float("nan")),
+    "zero feature std": lambda d: d["pair_model"]["std"].__setitem__(0, 0.0),
+    "coefficients missing": lambda d: d["pair_model"]["coef"].pop(),
+    "negative weight": lambda d: d["channels"]["lexical:full"].update(weight=-1.0),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_ARTIFACT))
+def test_bad_calibration_artifact_exits_2_naming_it(cli, tmp_path: Path, data_dir: Path, monkeypatch, case) -> None:
+    monkeypatch.setattr(crossref.pipeline, "compute", lambda *a: pytest.fail("computed anyway"))
+    artifact = tmp_path / "calibration.json"
+    artifact.write_text(json.dumps(_artifact(BAD_ARTIFACT[case])), encoding="utf-8")
+    path = tmp_path / "crossref.json"
+    path.write_text(json.dumps({"data_dir": str(data_dir), "matching": {"calibration": str(artifact)}}))
+    refused(*cli("pairs", config=path), str(artifact), "artefact de calibration invalide")
 
 
 def test_toml_nan_and_inf_are_refused(cli, tmp_path: Path) -> None:
