@@ -160,61 +160,83 @@ def _deflate(data: bytes) -> bytes:
     return c.compress(data) + c.flush()
 
 
-def make_bomb(path: Path, inflated_mib: int = 1024, declared: int | None = None) -> Path:
-    """A real .xlsx whose sheet inflates to ``inflated_mib`` MiB (about 1 MB on disk per GiB).
+SHARED_STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+SHARED_STRINGS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
 
-    The sheet is one identical 1 MiB row repeated: after a full flush deflate does not refer
-    to earlier data, so each repetition compresses to the same bytes, written N times (fast).
-    ``declared`` makes the archive lie about the sheet's inflated size.
+
+def make_bomb(path: Path, inflated_mib: int = 1024, declared: int | None = None, part: str = "sheet") -> Path:
+    """A real .xlsx whose sheet (or shared strings table) inflates to ``inflated_mib`` MiB (about
+    1 MB on disk per GiB).
+
+    The part is one identical 1 MiB row (or string) repeated: after a full flush deflate does not
+    refer to earlier data, so each repetition compresses to the same bytes, written N times (fast).
+    ``declared`` makes the archive lie about the part's inflated size.
     """
     wb = openpyxl.Workbook()
     wb.active.append(["certification"])
     buf = io.BytesIO()
     wb.save(buf)
     src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
-    head = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-            b'spreadsheetml/2006/main"><sheetData>')
-    row = b'<row><c t="inlineStr"><is><t>' + b"A" * (2**20 - 64) + b"</t></is></c></row>"
-    row = row + b" " * (2**20 - len(row))
-    tail = b"</sheetData></worksheet>"
+    ns = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    if part == "sheet":
+        name = "xl/worksheets/sheet1.xml"
+        head = b'<?xml version="1.0" encoding="UTF-8"?><worksheet ' + ns + b"><sheetData>"
+        item = b'<row><c t="inlineStr"><is><t>' + b"A" * (2**20 - 64) + b"</t></is></c></row>"
+        tail = b"</sheetData></worksheet>"
+    else:  # openpyxl loads the whole shared strings table when it opens the workbook
+        name = "xl/sharedStrings.xml"
+        head = b'<?xml version="1.0" encoding="UTF-8"?><sst ' + ns + b">"
+        item = b"<si><t>" + b"A" * (2**20 - 64) + b"</t></si>"
+        tail = b"</sst>"
+    item = item + b" " * (2**20 - len(item))
     c = zlib.compressobj(6, zlib.DEFLATED, -15)
     first = c.compress(head) + c.flush(zlib.Z_FULL_FLUSH)
     c = zlib.compressobj(6, zlib.DEFLATED, -15)
-    block = c.compress(row) + c.flush(zlib.Z_FULL_FLUSH)
+    block = c.compress(item) + c.flush(zlib.Z_FULL_FLUSH)
     c = zlib.compressobj(6, zlib.DEFLATED, -15)
     last = c.compress(tail) + c.flush()
     crc = zlib.crc32(head)
     for _ in range(inflated_mib):
-        crc = zlib.crc32(row, crc)
+        crc = zlib.crc32(item, crc)
     crc = zlib.crc32(tail, crc)
-    usize = len(head) + inflated_mib * len(row) + len(tail)
-    members = []
-    for name in src.namelist():
-        if name == "xl/worksheets/sheet1.xml":
-            members.append((name, [first, *([block] * inflated_mib), last], b"", crc,
-                            usize if declared is None else declared))
-        else:
-            data = src.read(name)
-            members.append((name, [_deflate(data)], b"", zlib.crc32(data), len(data)))
+    usize = len(head) + inflated_mib * len(item) + len(tail)
+    members = [(name, [first, *([block] * inflated_mib), last], b"", crc, usize if declared is None else declared)]
+    for member in src.namelist():
+        if member == name:
+            continue
+        data = src.read(member)
+        if part != "sheet" and member == "[Content_Types].xml":
+            data = data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="'
+                                + SHARED_STRINGS_TYPE.encode() + b'"/></Types>')
+        if part != "sheet" and member == "xl/_rels/workbook.xml.rels":
+            data = data.replace(b"</Relationships>", b'<Relationship Id="rIdStrings" Type="'
+                                + SHARED_STRINGS_REL.encode() + b'" Target="sharedStrings.xml"/></Relationships>')
+        members.append((member, [_deflate(data)], b"", zlib.crc32(data), len(data)))
     write_zip(path, members)
     return path
 
 
 PEAK_SCRIPT = """
-import resource, sys
+import os, re, sys
 from crossref.errors import CrossrefError
 from crossref.parsing import load_file
+if os.environ.get("CROSSREF_TEST_NO_ARCHIVE_CHECK"):  # the control: what the check prevents
+    import crossref.parsing.template as template
+    template._check_archive = lambda path: None
 try:
     load_file(sys.argv[1])
     outcome = "loaded"
 except CrossrefError as exc:
     outcome = "refused: " + str(exc)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)  # KiB -> MiB (Linux)
+# VmHWM: the peak resident memory of this process's own address space. (getrusage's ru_maxrss
+# would also count the parent's pages at fork: Linux keeps the pre-exec peak in it.)
+with open("/proc/self/status") as fh:
+    print(int(re.search(r"VmHWM:\\s+(\\d+) kB", fh.read()).group(1)) // 1024)
 print(outcome)
 """
 
 
-def peak_load(path: Path) -> tuple[int, str]:
+def peak_load(path: Path, check: bool = True) -> tuple[int, str]:
     """Load ``path`` in a fresh interpreter; its peak resident memory (MiB) and the outcome.
 
     The child runs under a 2 GiB address-space limit as well, so that a regression fails
@@ -225,8 +247,11 @@ def peak_load(path: Path) -> tuple[int, str]:
 
         resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))
 
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if not check:
+        env["CROSSREF_TEST_NO_ARCHIVE_CHECK"] = "1"
     proc = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(path)], capture_output=True, text=True,
-                          timeout=300, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, preexec_fn=limit)
+                          timeout=300, cwd=ROOT, env=env, preexec_fn=limit)
     assert proc.returncode == 0, proc.stderr
     peak, outcome = proc.stdout.strip().split("\n", 1)
     return int(peak), outcome
@@ -246,6 +271,20 @@ def test_zip_bomb_is_refused_under_600_mib(bomb: Path) -> None:
     print(f"\nzip bomb (1 MB -> 1 GiB): refused with a peak of {peak} MiB")
     assert outcome.startswith(f"refused: {bomb}") and "bombe zip" in outcome, outcome
     assert peak < PEAK_LIMIT_MIB
+
+
+def test_shared_strings_bomb_is_refused_and_the_measure_sees_what_it_prevents(tmp_path: Path) -> None:
+    path = make_bomb(tmp_path / "chaines.xlsx", 1024, part="strings")
+    peak, outcome = peak_load(path)
+    assert outcome.startswith(f"refused: {path}") and "bombe zip" in outcome, outcome
+    assert peak < PEAK_LIMIT_MIB
+    # Control: the same kind of file, 192 MiB of strings, opened without the archive check.
+    # openpyxl loads the whole table before the first row is read: the peak measures it.
+    control = make_bomb(tmp_path / "temoin.xlsx", 192, part="strings")
+    unchecked, _ = peak_load(control, check=False)
+    print(f"\nshared strings bomb: refused with a peak of {peak} MiB; "
+          f"192 MiB of strings without the archive check: {unchecked} MiB")
+    assert unchecked > 192
 
 
 def test_zip_bomb_lying_about_its_size_is_refused_under_600_mib(tmp_path: Path) -> None:
