@@ -31,12 +31,14 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from crossref.errors import CrossrefError
-from crossref.model import split_id
+from crossref.model import FORBIDDEN_CHARS_RE, split_id
 from crossref.tables import ID, RELATIONS, register_schema
 
 ACTIONS = ["accept", "reject", "amend"]
 DECISION_COLUMNS = ["id", "source", "target", "action", "relation", "previous_relation",
                     "note", "reviewer", "decided_at"]
+MAX_REVIEWER_CHARS = 200  # the reviewer column's declared size
+MAX_NOTE_CHARS = 10_000
 # Concurrent SQLite writers wait this long for the lock instead of failing.
 BUSY_TIMEOUT_S = 60.0
 
@@ -297,6 +299,11 @@ class DecisionStore:
         reviewer = (reviewer or "").strip()
         if not reviewer:
             raise CrossrefError("le nom de l'évaluateur (reviewer) est obligatoire")
+        for what, text, limit in (("nom de l'évaluateur", reviewer, MAX_REVIEWER_CHARS),
+                                  ("note", note or "", MAX_NOTE_CHARS)):
+            # Decisions are exported (workbook, SSSOM, CSV): no control character, bounded length.
+            if len(text) > limit or FORBIDDEN_CHARS_RE.search(text):
+                raise CrossrefError(f"{what} refusé(e) : {limit} caractères au plus, sans caractère de contrôle")
         if model_relation is not None:
             _check_relation(model_relation, "relation du modèle")
         a, b = _canonical(source, target)

@@ -805,6 +805,18 @@ def test_read_commands_never_write_the_store(cli, tmp_path: Path, data_dir: Path
     assert not missing.parent.exists()
 
 
+@pytest.mark.parametrize("reviewer, note", [("Eve\x00", ""), ("x" * 201, ""), ("Eve", "note\x1b[31m"),
+                                            ("Eve", "n" * 10_001)])
+def test_decision_texts_are_bounded_and_printable(tmp_path: Path, reviewer: str, note: str) -> None:
+    from crossref.review import DecisionStore
+
+    db = tmp_path / "d.sqlite"
+    with DecisionStore(f"sqlite:///{db}") as store:
+        with pytest.raises(CrossrefError, match="caractères au plus"):
+            store.amend("A:C1", "B:C1", "partial", reviewer, note)
+    assert not db.exists()
+
+
 def test_password_is_masked_in_store_errors() -> None:
     from crossref.review import DecisionStore
 
