@@ -256,8 +256,8 @@ def test_cache_warm_run_embeds_nothing(tmp_path: Path) -> None:
     cold = CachedEmbedder(cold_inner, tmp_path).embed(texts)
     np.testing.assert_array_equal(cold, fake_vectors(texts))
     assert len(cold_inner.embedded) == 200
-    files = list(tmp_path.glob("*.npz"))
-    assert len(files) == 1  # one file per backend: a warm run reads one file
+    stores = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert len(stores) == 1  # one store per backend: a warm run opens one index
     warm_inner = CountingEmbedder()
     warm = CachedEmbedder(warm_inner, tmp_path).embed(texts)  # a new process, in effect
     assert warm_inner.calls == 0
@@ -333,18 +333,20 @@ def test_cache_write_interrupted_keeps_previous_file(tmp_path: Path, monkeypatch
 
     cache = CachedEmbedder(CountingEmbedder(), tmp_path)
     cache.embed(["a", "b"])
-    before = cache.path.read_bytes()
+    before = cache.store.items()
+    shards = sorted(cache.store.dir.glob("shard-*"))
 
-    def dying_savez(f, **arrays):
-        f.write(b"PK\x03\x04 half a zip")
-        raise KeyboardInterrupt  # the process is stopped mid-write
+    def dying_fsync(fd):
+        raise KeyboardInterrupt  # the process is stopped mid-write, the shard half written
 
-    monkeypatch.setattr(cache_mod.np, "savez", dying_savez)
+    monkeypatch.setattr(cache_mod.os, "fsync", dying_fsync)
     with pytest.raises(KeyboardInterrupt):
         CachedEmbedder(CountingEmbedder(), tmp_path).embed(["a", "b", "c"])
     monkeypatch.undo()
-    assert cache.path.read_bytes() == before
-    assert not list(tmp_path.glob("*.tmp"))
+    after = cache.store.items()
+    assert after[0] == before[0] and np.array_equal(after[1], before[1])
+    assert sorted(cache.store.dir.glob("shard-*")) == shards
+    assert not list(cache.store.dir.glob("*.tmp"))
     inner = CountingEmbedder()
     CachedEmbedder(inner, tmp_path).embed(["a", "b", "c"])
     assert inner.embedded == ["c"]
@@ -366,11 +368,11 @@ def test_cache_concurrent_writers_never_corrupt(tmp_path: Path) -> None:
     assert all(p.wait(timeout=120) == 0 for p in procs)
     all_texts = ["shared"] + [f"w{w}-{i}-{j}" for w in range(4) for i in range(15) for j in range(5)]
     by_key = {text_key(t): t for t in all_texts}
-    (path,) = (tmp_path / "cache").glob("*.npz")
-    with np.load(path, allow_pickle=False) as z:
-        keys, vecs = z["keys"], z["vecs"]
-    assert len(keys) == len(set(keys.tolist())) > 0
-    for k, v in zip(keys.tolist(), vecs):
+    from crossref.embed.cache import EmbeddingStore
+
+    keys, vecs = EmbeddingStore(tmp_path / "cache", "fake:v1").items()
+    assert len(keys) == len(set(keys)) == len(all_texts)  # nothing lost, nothing twice
+    for k, v in zip(keys, vecs):
         np.testing.assert_array_equal(v, fake_vectors([by_key[k]])[0])  # every row is the right one
 
 
