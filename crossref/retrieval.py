@@ -128,7 +128,7 @@ def topk_exact(queries: np.ndarray, items: np.ndarray, k: int, *,
     if kk == 0 or n_q == 0:
         return out_s, out_i
     step = _block_rows(n_i, block)
-    items_t = np.ascontiguousarray(items.T)
+    items_t = items.T  # a view: BLAS reads the transposed layout, no copy of a large (memory-mapped) matrix
     members = _members(ig) if ig is not None else None
     for start in range(0, n_q, step):
         stop = min(start + step, n_q)
