@@ -16,6 +16,10 @@ import re
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any, Iterable, Iterator, Literal
 
+# Relations of a competence pair (here, not in tables.py, so that light modules and the CLI
+# can name them without importing pandas).
+RELATIONS = ["equivalent", "partial", "none"]
+
 SCHEMA_VERSION = 1
 
 # One pattern for every certification id, whatever the source (manifest, template,

@@ -9,10 +9,9 @@ import pandas as pd
 import pandera.pandas as pa
 
 from crossref.errors import CrossrefError
-from crossref.model import Corpus
+from crossref.model import RELATIONS, Corpus
 
 ID = pa.Check.str_matches(r"^[A-Za-z0-9_-]+:[^\s:]+$")
-RELATIONS = ["equivalent", "partial", "none"]
 # Scope of the source competence relative to the target: "same" scope, source
 # "broader" (it covers all of the target and more), source "narrower" (it covers
 # only part of the target).

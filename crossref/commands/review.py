@@ -12,7 +12,7 @@ from crossref.commands._common import (
 )
 from crossref.config import Config
 from crossref.errors import CrossrefError
-from crossref.tables import RELATIONS
+from crossref.model import RELATIONS  # not crossref.tables: pandas only when a command needs it
 
 
 def _default_reviewer() -> str:

@@ -84,6 +84,9 @@ def iter_fiches(path: str | Path, *, active_only: bool = True, stats: StreamStat
     def start(name: str, attrs: dict[str, str]) -> None:
         nonlocal builder, depth, fiche_depth, lines
         depth += 1
+        if depth > fc_xml.MAX_XML_DEPTH:  # fiches are walked recursively
+            raise InputError(path, f"XML trop imbriqué (plus de {fc_xml.MAX_XML_DEPTH} niveaux d'éléments)",
+                             line=parser.CurrentLineNumber)
         if depth == 1:
             root_tag.append(name)
         if builder is None and name == "FICHE" and depth <= 2:
