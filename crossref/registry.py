@@ -243,6 +243,11 @@ class Registry:
         if not texts:
             raise RegistryError(self.db_path, "aucune compétence dans le registre : rien à indexer")
         name = embedder.name
+        threshold = ANN_THRESHOLD if ann_threshold is None else ann_threshold
+        if self._up_to_date(name, len(texts) > threshold):
+            report.seconds = time.perf_counter() - t0
+            report.ann = len(texts) > threshold
+            return report
         store = EmbeddingStore(self.cache_dir, name)
         keys = [text_key(t) for t in texts]
         found = self._found(store, keys)
@@ -260,7 +265,6 @@ class Registry:
             if embedder.name != name:
                 raise RuntimeError("the embedder changed its name while indexing (an unfitted backend?)")
         self._write_matrix(store, keys)
-        threshold = ANN_THRESHOLD if ann_threshold is None else ann_threshold
         ann_path = self.dir / ANN_FILE
         if len(texts) > threshold:
             from crossref.ann import AnnIndex
@@ -271,6 +275,15 @@ class Registry:
             ann_path.unlink()
         report.seconds = time.perf_counter() - t0
         return report
+
+    def _up_to_date(self, name: str, needs_ann: bool) -> bool:
+        """The matrix (and index) already match this database and embedder: nothing to redo."""
+        try:
+            meta = json.loads((self.dir / VECTORS_META).read_text())
+        except (OSError, ValueError):
+            return False
+        return (meta.get("embedder") == name and meta.get("db") == _file_hash(self.db_path)
+                and (self.dir / VECTORS).is_file() and (self.dir / ANN_FILE).is_file() == needs_ann)
 
     @staticmethod
     def _found(store, keys: list[bytes], batch: int = 50_000) -> np.ndarray:
@@ -303,7 +316,7 @@ class Registry:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
         meta = {"embedder": store.name, "dim": dim, "units": len(keys),
-                "db": hashlib.sha256(self.db_path.read_bytes()).hexdigest()}
+                "db": _file_hash(self.db_path)}
         _atomic_bytes(self.dir / VECTORS_META, json.dumps(meta).encode())
 
     # ------------------------------------------------------------------ reading
@@ -485,6 +498,14 @@ def _candidate_shard(directory: str, start: int, stop: int, k: int):
                    item_groups=groups, per_group=False, method="ann" if index is not None else "exact",
                    index=index, block=BLOCK)
     return c.query + start, c.item, c.score
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _credit(best: np.ndarray, partial: float, equivalent: float) -> np.ndarray:

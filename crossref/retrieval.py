@@ -151,6 +151,10 @@ def _groups(query_groups, n_q, item_groups, n_i):
     if qg.shape != (n_q,) or ig.shape != (n_i,):
         raise ValueError(f"groups must have one label per row ({n_q} queries, {n_i} items; "
                          f"got {qg.shape} and {ig.shape})")
+    if qg.dtype.kind in "iu" and ig.dtype.kind in "iu":
+        # Integer labels are codes already (shifted to start at 0): no sort of every label.
+        low = min(int(qg.min(initial=0)), int(ig.min(initial=0)))
+        return qg.astype(np.int64) - low, ig.astype(np.int64) - low
     # One integer code per label, shared by both sides.
     labels, codes = np.unique(np.concatenate([qg, ig]), return_inverse=True)
     return codes[:n_q].astype(np.int64), codes[n_q:].astype(np.int64)
