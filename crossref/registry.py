@@ -546,6 +546,26 @@ def _atomic_bytes(path: Path, data: bytes) -> None:
                 os.unlink(tmp)
 
 
+def registry_embedder(backend: str, config) -> Any:
+    """The registry's embedding backend from the configuration (not wrapped: the registry uses the store)."""
+    from crossref.embed import get_embedder
+    from crossref.errors import CrossrefError
+
+    if backend == "lexical":
+        raise CrossrefError("le registre a besoin d'un modèle dense (use-multilingual, e5-small, "
+                            "sentence-transformers), pas de « lexical »")
+    options: dict[str, Any] = {}
+    if backend == "sentence-transformers":
+        options["model"] = config.embedding.st_model
+    elif backend == "use-multilingual":
+        options["threads"] = config.embedding.threads
+    return get_embedder(backend, **options)
+
+
+def default_dir(config) -> Path:
+    return Path(config.data_dir) / "registry"
+
+
 def load_certification(corpus_certs: Iterable[Certification], fiche: str) -> Certification | None:
     """A local certification by id (``ICD``) or by register number (``RNCP38938``)."""
     wanted = fiche.replace(" ", "").upper()
@@ -556,4 +576,4 @@ def load_certification(corpus_certs: Iterable[Certification], fiche: str) -> Cer
 
 
 __all__ = ["BlocCoverage", "IndexReport", "IngestReport", "Overlap", "Registry", "SearchResult",
-           "candidate_shard", "load_certification", "unit_text"]
+           "candidate_shard", "default_dir", "load_certification", "registry_embedder", "unit_text"]

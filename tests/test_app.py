@@ -103,7 +103,7 @@ def test_every_page_renders_without_error(app_config, page):
 def test_navigation_has_every_page_in_french():
     titles = [p.title for p in PAGES]
     assert titles == ["Vue d'ensemble", "Matrices de recouvrement", "Équivalences", "Graphe et clusters",
-                      "Passerelles / VAE", "Exports", "Importer un référentiel"]
+                      "Passerelles / VAE", "Exports", "Importer un référentiel", "Registre"]
     assert all(p.path.is_file() for p in PAGES)
     assert len({p.url_path for p in PAGES}) == len(PAGES)
 

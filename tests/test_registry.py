@@ -257,3 +257,47 @@ def test_dask_cluster_gives_the_single_process_results(export, tmp_path: Path) -
     for workers in (1, 2):
         for got, exp in zip(results[workers], want):
             np.testing.assert_array_equal(got, exp)
+
+
+# ---------------------------------------------------------------- dashboard page
+
+
+def test_registre_page(export, tmp_path: Path, monkeypatch) -> None:
+    import shutil
+
+    from streamlit.testing.v1 import AppTest
+
+    from crossref.config import Config
+    from crossref.registry import default_dir
+    from crossref.ui import PAGES, state
+
+    root = Path(__file__).resolve().parent.parent
+    data = tmp_path / "data"
+    shutil.copytree(root / "data" / "referentiels", data / "referentiels")
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"data_dir": str(data), "database_url": f"sqlite:///{tmp_path / 'd.sqlite'}",
+                               "embedding": {"cache_dir": str(tmp_path / "cache")}}), encoding="utf-8")
+    monkeypatch.setenv(state.ENV_CONFIG, str(cfg))
+    page = next(p for p in PAGES if p.file == "registre.py")
+
+    def open_registre() -> AppTest:
+        # The page alone (the app's first page would run the whole pipeline first).
+        at = AppTest.from_file(str(page.path), default_timeout=60)
+        at.run()
+        assert not at.exception and [t.value for t in at.title] == [page.title]
+        return at
+
+    at = open_registre()  # no registry yet: says how to build one
+    assert any("crossref registry index" in i.value for i in at.info)
+    xml, _, _ = export
+    reg = Registry(default_dir(Config.load(cfg)), cache_dir=tmp_path / "cache")
+    reg.ingest(xml)
+    reg.index(WordHashEmbedder(dim=48))
+    fiche = reg.fiche_ids()[2]
+    at = open_registre()
+    at.text_input(key="reg_fiche").input(fiche).run()
+    at.button(key="reg_go").click().run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert len(table) == 10 and fiche not in set(table["Fiche"])
+    assert list(table["Recouvrement"]) == sorted(table["Recouvrement"], reverse=True)

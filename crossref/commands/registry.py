@@ -12,22 +12,15 @@ from crossref.errors import CrossrefError
 
 
 def registry_dir(args: argparse.Namespace, config: Config) -> Path:
-    return Path(args.dir) if args.dir else Path(config.data_dir) / "registry"
+    from crossref.registry import default_dir
+
+    return Path(args.dir) if args.dir else default_dir(config)
 
 
 def make_registry_embedder(backend: str, config: Config):
-    """The registry's embedding backend (no cache wrapper: the registry writes to the store itself)."""
-    from crossref.embed import get_embedder
+    from crossref.registry import registry_embedder
 
-    if backend == "lexical":
-        raise CrossrefError("le registre a besoin d'un modèle dense (use-multilingual, e5-small, "
-                            "sentence-transformers), pas de « lexical »")
-    options = {}
-    if backend == "sentence-transformers":
-        options["model"] = config.embedding.st_model
-    elif backend == "use-multilingual":
-        options["threads"] = config.embedding.threads
-    return get_embedder(backend, **options)
+    return registry_embedder(backend, config)
 
 
 def _pct(x: float) -> str:

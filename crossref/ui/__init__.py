@@ -38,6 +38,7 @@ PAGES: list[PageSpec] = [
     PageSpec("passerelles.py", "Passerelles / VAE", "passerelles", ":material/route:"),
     PageSpec("exports.py", "Exports", "exports", ":material/download:"),
     PageSpec("importer.py", "Importer un référentiel", "importer", ":material/upload_file:"),
+    PageSpec("registre.py", "Registre", "registre", ":material/travel_explore:"),
 ]
 
 APP_TITLE = "crossref — certifications comparées"
