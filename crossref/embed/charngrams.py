@@ -50,26 +50,27 @@ def _codepoints(contents: list[str]) -> np.ndarray:
 def _ngram_keys(arr: np.ndarray, ranks: np.ndarray, n_docs: int) -> tuple[np.ndarray, np.ndarray]:
     """(document, key) of every char_wb n-gram; ``ranks`` (uint64) is 0 for unknown characters."""
     word = (arr != _SPACE) & (arr != _SEP)
-    known = ranks > 0
-    cum = np.concatenate([[0], np.cumsum(word, dtype=np.int64)])
-    cum_unknown = np.concatenate([[0], np.cumsum(~known & (arr != _SEP), dtype=np.int64)])
-    doc_of = np.concatenate([[0], np.cumsum(arr == _SEP, dtype=np.int64)])[:-1] if len(arr) else arr
+    cum = np.concatenate([[0], np.cumsum(word, dtype=np.int32)])
+    bad = np.concatenate([[0], np.cumsum((ranks == 0) & (arr != _SEP), dtype=np.int32)])
+    sep = arr == _SEP
+    doc_of = np.concatenate([[0], np.cumsum(sep, dtype=np.int32)])[:-1]
     docs, keys = [], []
     for n in range(NGRAM_RANGE[0], NGRAM_RANGE[1] + 1):
         m = len(arr) - n + 1
         if m <= 0:
             continue
-        p = np.arange(m)
+        # Contiguous slices, no gathers: position p of each array is the n-gram starting at p.
         # Inner characters are word characters; the ends are word characters or the
         # word's padding spaces (never a text separator); no unknown character.
-        ok = (cum[p + n - 1] - cum[p + 1] == n - 2) & (arr[p] != _SEP) & (arr[p + n - 1] != _SEP)
-        ok &= cum_unknown[p + n] == cum_unknown[p]
-        p = p[ok]
-        key = np.zeros(len(p), np.uint64)
-        for j in range(n):
-            key |= ranks[p + j] << np.uint64(_BITS * (NGRAM_RANGE[1] - 1 - j))
-        docs.append(doc_of[p])
-        keys.append(key)
+        ok = (cum[n - 1:n - 1 + m] - cum[1:1 + m]) == n - 2
+        ok &= ~sep[:m]
+        ok &= ~sep[n - 1:n - 1 + m]
+        ok &= bad[n:n + m] == bad[:m]
+        key = ranks[:m] << np.uint64(_BITS * (NGRAM_RANGE[1] - 1))
+        for j in range(1, n):
+            key |= ranks[j:j + m] << np.uint64(_BITS * (NGRAM_RANGE[1] - 1 - j))
+        docs.append(doc_of[:m][ok])
+        keys.append(key[ok])
     if not keys:
         return np.zeros(0, np.int64), np.zeros(0, np.uint64)
     return np.concatenate(docs), np.concatenate(keys)
