@@ -10,14 +10,15 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_pipeline.py", "calibrate.py", "bench_embed.py", "bench_app.py", "bench_load.py", "bench_scale.py"]
+SCRIPTS = ["bench_pipeline.py", "calibrate.py", "bench_embed.py", "bench_app.py", "bench_load.py", "bench_scale.py",
+           "bench_registry.py"]
 
 
 def main() -> int:
     skip_scale = "--skip-scale" in sys.argv
     failed = []
     for script in SCRIPTS:
-        if skip_scale and script == "bench_scale.py":
+        if skip_scale and script in ("bench_scale.py", "bench_registry.py"):
             continue
         if not (HERE / script).is_file():
             continue
