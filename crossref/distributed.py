@@ -19,13 +19,14 @@ path (a shared file system), as they are on a ``LocalCluster``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from crossref.embed.base import require
 
 # One embedder per worker process and backend name: a model is loaded once per worker.
-_EMBEDDERS: dict[str, object] = {}
+_EMBEDDERS: dict[str, Any] = {}
 
 
 def client_for(scheduler: str):

@@ -158,11 +158,12 @@ class Registry:
                 csv_titles.setdefault(bloc.fiche, []).append((bloc.code, bloc.title))
                 report.csv_blocs += 1
         self.dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".registry.", suffix=".tmp")
+        fd, tmp_name = tempfile.mkstemp(dir=self.dir, prefix=".registry.", suffix=".tmp")
+        tmp: str | None = tmp_name
         os.close(fd)
         stats = StreamStats()
         try:
-            con = sqlite3.connect(tmp, isolation_level=None)
+            con = sqlite3.connect(tmp_name, isolation_level=None)
             with contextlib.closing(con):
                 _create_schema(con)
                 con.execute("BEGIN")
@@ -176,7 +177,7 @@ class Registry:
                 report.fiches, report.units = len(seen), row
                 con.execute("INSERT INTO meta VALUES ('source', ?)", (str(Path(xml_path).name),))
                 con.execute("COMMIT")
-            os.replace(tmp, self.db_path)
+            os.replace(tmp_name, self.db_path)
             tmp = None
         finally:
             if tmp is not None:
@@ -297,10 +298,11 @@ class Registry:
         groups = np.zeros(len(keys), np.int32)
         for g, (first, n) in enumerate(fiche_rows):
             groups[first:first + n] = g
-        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".vectors.", suffix=".tmp")
+        fd, tmp_name = tempfile.mkstemp(dir=self.dir, prefix=".vectors.", suffix=".tmp")
+        tmp: str | None = tmp_name
         os.close(fd)
         try:
-            out = np.memmap(tmp, dtype="<f4", mode="w+", shape=(len(keys), dim))
+            out = np.memmap(tmp_name, dtype="<f4", mode="w+", shape=(len(keys), dim))
             for s in range(0, len(keys), batch):
                 found, vecs = store.get(keys[s:s + batch])
                 if not found.all():
@@ -309,7 +311,7 @@ class Registry:
             out.flush()
             del out
             _atomic_bytes(self.dir / GROUPS, groups.astype("<i4").tobytes())
-            os.replace(tmp, self.dir / VECTORS)
+            os.replace(tmp_name, self.dir / VECTORS)
             tmp = None
         finally:
             if tmp is not None:
@@ -534,11 +536,12 @@ def _create_schema(con: sqlite3.Connection) -> None:
 
 
 def _atomic_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
+    tmp: str | None = tmp_name
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.replace(tmp, path)
+        os.replace(tmp_name, path)
         tmp = None
     finally:
         if tmp is not None:

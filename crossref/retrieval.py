@@ -227,7 +227,8 @@ def candidates(queries: np.ndarray, items: np.ndarray, k: int, *,
     if index is None:
         index = AnnIndex.build(items, **(ann_options or {}))
     s, i = index.search_excluding(queries, k, query_groups=qg, item_groups=ig, items=items)
-    return Candidates(*_flatten(s, i), exact=False)
+    q_rows, i_rows, scores = _flatten(s, i)
+    return Candidates(q_rows, i_rows, scores, exact=False)
 
 
 def _per_group_exact(queries, items, k, qg, ig, block) -> Candidates:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from crossref.cli import OUT, _out, arg, command
+from crossref.commands._common import OUT, arg, command, write_output
 from crossref.config import Config
 from crossref.errors import CrossrefError
 
@@ -104,7 +104,7 @@ def _search(args: argparse.Namespace, config: Config, reg) -> int:
     if args.format == "json":
         from crossref.io import dumps_json
 
-        _out(dumps_json(res.to_dict()), args.out)
+        write_output(dumps_json(res.to_dict()), args.out)
         return 0
     seconds = f"{res.seconds:.2f}".replace(".", ",")
     lines = [f"Certifications du registre les plus proches de {res.fiche} « {res.title} » "
@@ -121,5 +121,5 @@ def _search(args: argparse.Namespace, config: Config, reg) -> int:
                      f"{_pct(o.covered_by):>9}  {blocs}")
     lines += ["", f"couvre : part de la fiche listée couverte par {res.fiche} ; couverte : part de {res.fiche} "
                   f"couverte par la fiche listée (crédit 1 dès la similarité « équivalente », 0,5 dès « partielle »)."]
-    _out("\n".join(lines) + "\n", args.out)
+    write_output("\n".join(lines) + "\n", args.out)
     return 0

@@ -99,10 +99,18 @@ class EmbeddingStore:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
 
+    def _connect_create(self) -> sqlite3.Connection:
+        """A connection to the index, created first when absent."""
+        self._create()
+        con = self._connect(False)
+        if con is None:  # removed between creation and connection: a concurrent destroy()
+            raise StoreCorrupt("index removed while opening it")
+        return con
+
     def _connect(self, create: bool) -> sqlite3.Connection | None:
         if create:
-            self._create()
-        elif not self.index_path.exists():
+            return self._connect_create()
+        if not self.index_path.exists():
             return None
         con = sqlite3.connect(self.index_path, timeout=60, isolation_level=None)
         try:
@@ -216,7 +224,7 @@ class EmbeddingStore:
         vecs = np.ascontiguousarray(vecs, dtype="<f4")
         if not len(keys):
             return 0
-        con = self._connect(True)
+        con = self._connect_create()
         with contextlib.closing(con):
             dim = self._meta_dim(con)
             if dim is not None and dim != vecs.shape[1]:
@@ -224,7 +232,7 @@ class EmbeddingStore:
                             self.dir, dim, vecs.shape[1])
                 self._clear(con)
             digests = [bytes.fromhex(k.decode("ascii")) for k in keys]
-            present = set()
+            present: set[bytes] = set()
             for start in range(0, len(digests), _SQL_VARS):
                 part = digests[start:start + _SQL_VARS]
                 sql = f"SELECT key FROM rows WHERE key IN ({','.join('?' * len(part))})"
@@ -296,13 +304,14 @@ _SCHEMA = (
 
 def _write_shard(path: Path, rows: np.ndarray) -> None:
     """Write a shard atomically: temporary file in the same folder, fsync, rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.stem + ".", suffix=_TMP_SUFFIX)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix="." + path.stem + ".", suffix=_TMP_SUFFIX)
+    tmp: str | None = tmp_name
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(rows.tobytes())
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp_name, path)
         tmp = None
     finally:
         if tmp is not None:

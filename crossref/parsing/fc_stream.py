@@ -45,14 +45,82 @@ class StreamStats:
     max_open_elements: int = 0  # elements alive at once: bounded by one fiche
 
 
-class _FicheDoc:
-    """fc_xml's _Doc protocol (``line(elem)``) for one fiche."""
+class _FicheBuilder:
+    """expat handlers that build one ``FICHE`` element at a time (with line numbers) and queue it."""
 
-    def __init__(self, lines: dict[int, int]) -> None:
-        self.lines = lines
+    def __init__(self, path: Path, parser, stats: StreamStats) -> None:
+        self.path, self.parser, self.stats = path, parser, stats
+        self.builder: ET.TreeBuilder | None = None
+        self.lines: dict[int, int] = {}
+        self.depth = 0        # depth of the current element (FICHES = 1)
+        self.fiche_depth = 0  # depth of the FICHE being built
+        self.root: str | None = None
+        self.ready: list[tuple[ET.Element, dict[int, int]]] = []
 
-    def line(self, elem: ET.Element) -> int | None:
-        return self.lines.get(id(elem))
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        from crossref.parsing.fc_xml import MAX_XML_DEPTH
+
+        self.depth += 1
+        if self.depth > MAX_XML_DEPTH:  # fiches are walked recursively
+            raise InputError(self.path, f"XML trop imbriqué (plus de {MAX_XML_DEPTH} niveaux d'éléments)",
+                             line=self.parser.CurrentLineNumber)
+        if self.depth == 1:
+            self.root = name
+        if self.builder is None and name == "FICHE" and self.depth <= 2:
+            self.builder, self.lines, self.fiche_depth = ET.TreeBuilder(), {}, self.depth
+        if self.builder is not None:
+            elem = self.builder.start(name, attrs)
+            self.lines[id(elem)] = self.parser.CurrentLineNumber
+            self.stats.max_open_elements = max(self.stats.max_open_elements, len(self.lines))
+
+    def end(self, name: str) -> None:
+        if self.builder is not None:
+            self.builder.end(name)
+            if self.depth == self.fiche_depth:
+                self.ready.append((self.builder.close(), self.lines))
+                self.builder, self.fiche_depth = None, 0
+        self.depth -= 1
+
+    def data(self, text: str) -> None:
+        if self.builder is not None:
+            self.builder.data(text)
+
+    def refuse_entity(self, *_args: object) -> None:
+        raise InputError(self.path, "les déclarations d'entités XML (<!ENTITY>) ne sont pas acceptées",
+                         line=self.parser.CurrentLineNumber)
+
+
+def _convert(path: Path, elem: ET.Element, lines: dict[int, int], active_only: bool, stats: StreamStats,
+             seen: dict[str, int | None]) -> Certification | None:
+    """One fiche element as a Certification; None (recorded in ``stats``) when it is skipped."""
+    from crossref.parsing import fc_xml
+
+    stats.fiches += 1
+    doc = fc_xml._Doc(elem, lines)
+    line = doc.line(elem)
+    numero = fc_xml._text(elem, "NUMERO_FICHE") or "?"
+    actif = fc_xml._text(elem, "ACTIF")
+    if active_only and actif and actif.lower() not in ("oui", "true", "1"):
+        stats.skipped.append(Skipped(numero, line, "fiche inactive"))
+        return None
+    try:
+        cert = fc_xml._parse_fiche(path, doc, elem)
+    except CrossrefError as exc:
+        stats.skipped.append(Skipped(numero, line, getattr(exc, "detail", str(exc))))
+        return None
+    if cert.id in seen:
+        raise InputError(path, f"fiche {cert.id} présente deux fois (déjà ligne {seen[cert.id]})", line=line)
+    seen[cert.id] = line
+    stats.kept += 1
+    return cert
+
+
+def _expat_error(path: Path, exc: expat.ExpatError) -> InputError:
+    from crossref.parsing.fc_xml import _EXPAT_FR
+
+    msg = expat.ErrorString(exc.code) if exc.code else str(exc)
+    msg = f"{_EXPAT_FR[msg]} ({msg})" if msg in _EXPAT_FR else msg
+    return InputError(path, f"XML mal formé (colonne {exc.offset + 1}) : {msg}", line=exc.lineno)
 
 
 def iter_fiches(path: str | Path, *, active_only: bool = True, stats: StreamStats | None = None
@@ -65,98 +133,34 @@ def iter_fiches(path: str | Path, *, active_only: bool = True, stats: StreamStat
     fiche (``ACTIF`` other than « Oui ») when ``active_only``. A fiche number
     seen twice is an error.
     """
-    from crossref.parsing import fc_xml
-
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "fichier introuvable")
     stats = stats if stats is not None else StreamStats()
     parser = expat.ParserCreate()
     parser.buffer_text = True
-    builder: ET.TreeBuilder | None = None
-    lines: dict[int, int] = {}
-    depth = 0        # depth of the current element (FICHES = 1)
-    fiche_depth = 0  # depth of the FICHE being built, 0 when outside one
-    ready: list[tuple[ET.Element, dict[int, int]]] = []
+    handlers = _FicheBuilder(path, parser, stats)
+    parser.StartElementHandler = handlers.start
+    parser.EndElementHandler = handlers.end
+    parser.CharacterDataHandler = handlers.data
+    parser.EntityDeclHandler = handlers.refuse_entity
     seen: dict[str, int | None] = {}
-    root_tag: list[str] = []
-
-    def start(name: str, attrs: dict[str, str]) -> None:
-        nonlocal builder, depth, fiche_depth, lines
-        depth += 1
-        if depth > fc_xml.MAX_XML_DEPTH:  # fiches are walked recursively
-            raise InputError(path, f"XML trop imbriqué (plus de {fc_xml.MAX_XML_DEPTH} niveaux d'éléments)",
-                             line=parser.CurrentLineNumber)
-        if depth == 1:
-            root_tag.append(name)
-        if builder is None and name == "FICHE" and depth <= 2:
-            builder, lines, fiche_depth = ET.TreeBuilder(), {}, depth
-        if builder is not None:
-            elem = builder.start(name, attrs)
-            lines[id(elem)] = parser.CurrentLineNumber
-            stats.max_open_elements = max(stats.max_open_elements, len(lines))
-
-    def end(name: str) -> None:
-        nonlocal builder, depth, fiche_depth
-        if builder is not None:
-            builder.end(name)
-            if depth == fiche_depth:
-                ready.append((builder.close(), lines))
-                builder, fiche_depth = None, 0
-        depth -= 1
-
-    def data(text: str) -> None:
-        if builder is not None:
-            builder.data(text)
-
-    def refuse_entity(*_args: object) -> None:
-        raise InputError(path, "les déclarations d'entités XML (<!ENTITY>) ne sont pas acceptées",
-                         line=parser.CurrentLineNumber)
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = data
-    parser.EntityDeclHandler = refuse_entity
-
-    def drain() -> Iterator[Certification]:
-        for elem, elem_lines in ready:
-            stats.fiches += 1
-            doc = _FicheDoc(elem_lines)
-            line = doc.line(elem)
-            numero = fc_xml._text(elem, "NUMERO_FICHE") or "?"
-            actif = fc_xml._text(elem, "ACTIF")
-            if active_only and actif and actif.lower() not in ("oui", "true", "1"):
-                stats.skipped.append(Skipped(numero, line, "fiche inactive"))
-                continue
-            try:
-                cert = fc_xml._parse_fiche(path, doc, elem)
-            except CrossrefError as exc:
-                stats.skipped.append(Skipped(numero, line, getattr(exc, "detail", str(exc))))
-                continue
-            if cert.id in seen:
-                raise InputError(path, f"fiche {cert.id} présente deux fois (déjà ligne {seen[cert.id]})",
-                                 line=line)
-            seen[cert.id] = line
-            cert.sources = [path.name]
-            stats.kept += 1
-            yield cert
-        ready.clear()
-
     with path.open("rb") as f:
         while True:
             chunk = f.read(CHUNK)
             try:
                 parser.Parse(chunk, not chunk)
             except expat.ExpatError as exc:
-                msg = expat.ErrorString(exc.code) if exc.code else str(exc)
-                msg = f"{fc_xml._EXPAT_FR[msg]} ({msg})" if msg in fc_xml._EXPAT_FR else msg
-                raise InputError(path, f"XML mal formé (colonne {exc.offset + 1}) : {msg}",
-                                 line=exc.lineno) from None
-            yield from drain()
+                raise _expat_error(path, exc) from None
+            for elem, lines in handlers.ready:
+                cert = _convert(path, elem, lines, active_only, stats, seen)
+                if cert is not None:
+                    yield cert
+            handlers.ready.clear()
             if not chunk:
                 break
-    if root_tag and root_tag[0] not in ("FICHES", "FICHE"):
-        raise InputError(path, f"élément racine <{root_tag[0]}> : une exportation France Compétences "
+    if handlers.root not in (None, "FICHES", "FICHE"):
+        raise InputError(path, f"élément racine <{handlers.root}> : une exportation France Compétences "
                                f"commence par <FICHES>", line=1)
 
 

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from crossref.errors import CrossrefError
+from crossref.model import Certification
 from crossref.registry import Registry, default_dir, load_certification, registry_embedder
 from crossref.ui import state
 
@@ -23,14 +24,16 @@ c1, c2 = st.columns([3, 1])
 fiche = c1.text_input("Fiche du registre (RNCP38938, RS5678) ou certification chargée (ICD)", key="reg_fiche")
 top = c2.number_input("Certifications listées", 1, 50, 10, key="reg_top")
 if fiche and st.button("Rechercher", key="reg_go", type="primary"):
-    target, embedder = fiche.replace(" ", "").upper(), None
+    wanted, embedder = fiche.replace(" ", "").upper(), None
     try:
-        if not reg.has_fiche(target):
+        target: str | Certification = wanted
+        if not reg.has_fiche(wanted):
             from crossref.referentiels import load_corpus
 
-            target = load_certification(load_corpus(config.data_dir), target)
-            if target is None:
+            local = load_certification(load_corpus(config.data_dir), wanted)
+            if local is None:
                 raise CrossrefError(f"fiche {fiche} : ni dans le registre ni parmi les certifications chargées")
+            target = local
             embedder = registry_embedder(meta["embedder"].split(":")[0], config)
         with st.spinner("Recherche…"):
             res = reg.search(target, embedder, top=int(top))
