@@ -94,12 +94,12 @@ class AnnIndex:
         return np.take_along_axis(scores, order, 1), np.take_along_axis(ids, order, 1).astype(np.int64)
 
     def search_excluding(self, queries: np.ndarray, k: int, *, query_groups: np.ndarray | None,
-                         item_groups: np.ndarray | None, items: np.ndarray | None = None
-                         ) -> tuple[np.ndarray, np.ndarray]:
+                         item_groups: np.ndarray | None, exact=None) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` items of other groups: over-fetch by the largest own group, then drop own-group hits.
 
         Queries whose own group is larger than :data:`MAX_OVERFETCH` and that
-        come back short are searched exactly in ``items`` (when given).
+        come back short are answered by ``exact(rows)`` (when given), which
+        returns their (scores, ids) from an exact search.
         """
         if query_groups is None:
             return self.search(queries, k)
@@ -120,10 +120,8 @@ class AnnIndex:
         out_s[r, rank[r, c]] = scores[r, c]
         out_i[r, rank[r, c]] = ids[r, c]
         short = np.nonzero((keep.sum(axis=1) < k) & (own > extra) & (self.ntotal - own > keep.sum(axis=1)))[0]
-        if len(short) and items is not None:
-            from crossref.retrieval import topk_exact
-
-            s, i = topk_exact(queries[short], items, k, query_groups=qg[short], item_groups=ig)
+        if len(short) and exact is not None:
+            s, i = exact(short)
             out_s[short, :s.shape[1]], out_i[short, :i.shape[1]] = s, i
         return out_s, out_i
 

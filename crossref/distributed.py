@@ -19,7 +19,7 @@ path (a shared file system), as they are on a ``LocalCluster``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -63,13 +63,12 @@ def embed_on_cluster(scheduler, embedder, texts: list[str], cache_dir: str | Pat
     return len(client.scheduler_info().get("workers", {}))
 
 
-def candidates_on_cluster(scheduler, directory: str, bounds: list[tuple[int, int]], k: int
+def candidates_on_cluster(scheduler, shard_fn: Callable, directory: str, bounds: list[tuple[int, int]], k: int
                           ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """:func:`crossref.registry.candidate_shard` of every (start, stop), on the workers, in order."""
-    from crossref.registry import candidate_shard
-
+    """``shard_fn(directory, start, stop, k)`` (:func:`crossref.registry.candidate_shard`) of every
+    (start, stop), on the workers, in order."""
     client = client_for(scheduler)
-    futures = client.map(candidate_shard, [directory] * len(bounds), [a for a, _ in bounds],
+    futures = client.map(shard_fn, [directory] * len(bounds), [a for a, _ in bounds],
                          [b for _, b in bounds], [k] * len(bounds), pure=False)
     return client.gather(futures)
 

@@ -454,7 +454,7 @@ class Registry:
         if scheduler:
             from crossref.distributed import candidates_on_cluster
 
-            parts = candidates_on_cluster(scheduler, str(self.dir), bounds, k)
+            parts = candidates_on_cluster(scheduler, candidate_shard, str(self.dir), bounds, k)
         else:
             parts = [candidate_shard(str(self.dir), a, b, k) for a, b in bounds]
         q = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)

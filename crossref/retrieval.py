@@ -226,7 +226,11 @@ def candidates(queries: np.ndarray, items: np.ndarray, k: int, *,
 
     if index is None:
         index = AnnIndex.build(items, **(ann_options or {}))
-    s, i = index.search_excluding(queries, k, query_groups=qg, item_groups=ig, items=items)
+    def exact(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return topk_exact(queries[rows], items, k, query_groups=qg[rows] if qg is not None else None,
+                          item_groups=ig)
+
+    s, i = index.search_excluding(queries, k, query_groups=qg, item_groups=ig, exact=exact)
     q_rows, i_rows, scores = _flatten(s, i)
     return Candidates(q_rows, i_rows, scores, exact=False)
 

@@ -161,3 +161,20 @@ def test_ann_index_round_trip(tmp_path) -> None:
     # Searching in batches gives the same answers as one batch.
     s3, i3 = index.search(items[25:50], 5)
     np.testing.assert_array_equal(i3, i1[25:])
+
+
+def test_ann_fallback_when_own_group_fills_the_results(monkeypatch) -> None:
+    pytest.importorskip("faiss")
+    import crossref.ann as ann
+
+    monkeypatch.setattr(ann, "MAX_OVERFETCH", 3)  # over-fetch less than an own group: rows come back short
+    rng = np.random.default_rng(5)
+    centres = unit(rng, 10, 16)
+    groups = np.repeat(np.arange(10), 40)
+    items = centres[groups] + 0.05 * rng.standard_normal((400, 16)).astype(np.float32)
+    items /= np.linalg.norm(items, axis=1, keepdims=True)  # a group is a tight cluster: its own items come first
+    got = candidates(items, items, 5, query_groups=groups, item_groups=groups, per_group=False, method="ann",
+                     ann_options={"nlist": 4, "nprobe": 4})
+    assert len(got) == 400 * 5 and not np.any(groups[got.query] == groups[got.item])
+    want = candidates(items, items, 5, query_groups=groups, item_groups=groups, per_group=False, method="exact")
+    assert got.pairs() == want.pairs()
