@@ -190,11 +190,14 @@ class Registry:
     def _insert_fiche(self, con, cert: Certification, row: int, csv_blocs: list[tuple[str, str]],
                       previous: dict[str, str], report: IngestReport) -> int:
         units = [(c.id, c.bloc_id, unit_text(c.title, c.statement)) for c in cert.competences]
-        blocs = [(b.id, b.code, b.title) for b in cert.blocs]
-        # The CSV blocs file names the blocs of fiches whose XML gives only codes.
-        for (bid, code, title), (_, csv_title) in zip(list(blocs), csv_blocs):
-            if csv_title and (not title or title == code):
-                blocs[blocs.index((bid, code, title))] = (bid, code, csv_title)
+        # The CSV blocs file names the blocs whose XML gives no LIBELLE (fc_xml then
+        # titles them with their France Compétences code, or « Bloc n »).
+        by_code = {code: title for code, title in csv_blocs if title}
+        blocs = []
+        for b in cert.blocs:
+            fc_code = b.description.removeprefix("Code France Compétences : ") if b.description else ""
+            untitled = b.title in (fc_code, f"Bloc {b.code[1:]}")
+            blocs.append((b.id, b.code, by_code[fc_code] if untitled and fc_code in by_code else b.title))
         digest = hashlib.sha256(json.dumps([cert.title, blocs, units], ensure_ascii=False).encode()).hexdigest()
         old = previous.get(cert.id)
         if old is None:

@@ -301,3 +301,26 @@ def test_registre_page(export, tmp_path: Path, monkeypatch) -> None:
     table = at.dataframe[0].value
     assert len(table) == 10 and fiche not in set(table["Fiche"])
     assert list(table["Recouvrement"]) == sorted(table["Recouvrement"], reverse=True)
+
+
+def test_csv_blocs_name_untitled_blocs(tmp_path: Path) -> None:
+    xml = tmp_path / "e.xml"
+    xml.write_text('<?xml version="1.0"?>\n<FICHES><FICHE><NUMERO_FICHE>RNCP77</NUMERO_FICHE>'
+                   "<INTITULE>Titre</INTITULE><BLOCS_COMPETENCES>"
+                   "<BLOC_COMPETENCES><CODE>RNCP77BC01</CODE><LISTE_COMPETENCES>&lt;p&gt;Accueillir les clients"
+                   "&lt;/p&gt;</LISTE_COMPETENCES></BLOC_COMPETENCES>"
+                   "<BLOC_COMPETENCES><CODE>RNCP77BC02</CODE><LIBELLE>Vendre</LIBELLE><LISTE_COMPETENCES>"
+                   "&lt;p&gt;Conclure la vente&lt;/p&gt;</LISTE_COMPETENCES></BLOC_COMPETENCES>"
+                   "</BLOCS_COMPETENCES></FICHE></FICHES>\n", encoding="utf-8")
+    csv = tmp_path / "b.csv"
+    csv.write_text("Numero_Fiche;Bloc_Competences_Code;Bloc_Competences_Libelle\n"
+                   "RNCP77;RNCP77BC02;Autre intitulé\nRNCP77;RNCP77BC01;Accueil de la clientèle\n", encoding="utf-8")
+    reg = Registry(tmp_path / "r", cache_dir=tmp_path / "c")
+    rep = reg.ingest(xml, blocs_csv=csv)
+    assert rep.csv_blocs == 2
+    import sqlite3
+
+    with sqlite3.connect(reg.db_path) as con:
+        titles = dict(con.execute("SELECT bloc, title FROM blocs").fetchall())
+    # The untitled bloc takes the CSV's title; a titled one keeps the XML's.
+    assert titles == {"RNCP77:B1": "Accueil de la clientèle", "RNCP77:B2": "Vendre"}
