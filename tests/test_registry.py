@@ -271,6 +271,11 @@ def test_registre_page(export, tmp_path: Path, monkeypatch) -> None:
     from crossref.registry import default_dir
     from crossref.ui import PAGES, state
 
+    import sys
+
+    # AppTest leaves the page as sys.modules["__main__"]: restore it, or a later test's
+    # spawned processes (multiprocessing re-imports __main__) would run the page.
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
     root = Path(__file__).resolve().parent.parent
     data = tmp_path / "data"
     shutil.copytree(root / "data" / "referentiels", data / "referentiels")
