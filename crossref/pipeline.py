@@ -243,31 +243,33 @@ def _pair_rows(info, emb: Embeddings, block, model, config: Config) -> list[dict
     ids, blocs, certs, clauses = info["ids"], info["blocs"], info["certs"], info["clauses"]
     terms = emb.terms
     rows = []
-    for x, i in enumerate(ia):
-        for y, j in enumerate(ib):
-            if not keep_all and min(row_rank[x, y], col_rank[x, y]) > mcfg.top_k and relation[x, y] == "none":
-                continue
-            phrase_a, phrase_b = clauses[i][block.best_ci[x, y]], clauses[j][block.best_cj[x, y]]
-            p = {k: float(v[x, y]) for k, v in parts.items()}
-            s = float(score[x, y])
-            rel = str(relation[x, y])
-            dxy = str(direction[x, y])
-            for src, tgt, rank, d, ph_s, ph_t in (
-                (i, j, int(row_rank[x, y]), dxy, phrase_a, phrase_b),
-                (j, i, int(col_rank[x, y]), _DIRECTION_FLIP[dxy], phrase_b, phrase_a),
-            ):
-                keys_t = terms[tgt][1]
-                shared = [surf for key, surf in terms[src][0] if key in keys_t][:MAX_SHARED_TERMS]
-                rows.append({
-                    "source": ids[src], "target": ids[tgt],
-                    "source_cert": str(certs[src]), "target_cert": str(certs[tgt]),
-                    "source_bloc": blocs[src], "target_bloc": blocs[tgt],
-                    "score": s, "semantic": p["semantic"], "lexical": p["lexical"], "criteria": p["criteria"],
-                    "rank": rank, "relation": rel, "direction": d, "model_relation": rel,
-                    "status": "suggested", "reviewer": "", "decided_at": "", "note": "",
-                    "source_phrase": ph_s, "target_phrase": ph_t, "shared_terms": "; ".join(shared),
-                    "explanation": explanation_text(s, p, rank, rel, d, ph_s, ph_t, shared),
-                })
+    # Large blocks keep each competence's top_k and every proposed pair; the selection is one
+    # array operation, so rows (and their explanation text) are built only for kept pairs.
+    kept = np.ones(score.shape, dtype=bool) if keep_all else (
+        (np.minimum(row_rank, col_rank) <= mcfg.top_k) | (relation != "none"))
+    for x, y in zip(*np.nonzero(kept)):
+        i, j = ia[x], ib[y]
+        phrase_a, phrase_b = clauses[i][block.best_ci[x, y]], clauses[j][block.best_cj[x, y]]
+        p = {k: float(v[x, y]) for k, v in parts.items()}
+        s = float(score[x, y])
+        rel = str(relation[x, y])
+        dxy = str(direction[x, y])
+        for src, tgt, rank, d, ph_s, ph_t in (
+            (i, j, int(row_rank[x, y]), dxy, phrase_a, phrase_b),
+            (j, i, int(col_rank[x, y]), _DIRECTION_FLIP[dxy], phrase_b, phrase_a),
+        ):
+            keys_t = terms[tgt][1]
+            shared = [surf for key, surf in terms[src][0] if key in keys_t][:MAX_SHARED_TERMS]
+            rows.append({
+                "source": ids[src], "target": ids[tgt],
+                "source_cert": str(certs[src]), "target_cert": str(certs[tgt]),
+                "source_bloc": blocs[src], "target_bloc": blocs[tgt],
+                "score": s, "semantic": p["semantic"], "lexical": p["lexical"], "criteria": p["criteria"],
+                "rank": rank, "relation": rel, "direction": d, "model_relation": rel,
+                "status": "suggested", "reviewer": "", "decided_at": "", "note": "",
+                "source_phrase": ph_s, "target_phrase": ph_t, "shared_terms": "; ".join(shared),
+                "explanation": explanation_text(s, p, rank, rel, d, ph_s, ph_t, shared),
+            })
     return rows
 
 

@@ -143,3 +143,28 @@ def test_every_result_path_scores_free_text(cfg):
         assert s.shape == (1, len(ids)) and ((0 <= s) & (s <= 1)).all()
     np.testing.assert_allclose(scores[0], scores[1])
     np.testing.assert_allclose(scores[0], scores[2])
+
+
+def test_pruned_blocks_keep_every_proposed_pair_exactly(cfg):
+    """Large blocks keep top_k per competence and every proposed pair: the same rows, scores and
+    relations as exhaustive scoring, only fewer 'none' rows."""
+    from dataclasses import replace
+
+    from crossref.pipeline import compute
+    from crossref.referentiels import load_corpus
+
+    corpus = load_corpus(cfg.data_dir)
+    full = compute(cfg, corpus).pairs
+    small = replace(cfg, matching=replace(cfg.matching, max_block_pairs=1, top_k=3))
+    pruned = compute(small, corpus).pairs
+    assert len(pruned) < len(full)
+    key = ["source", "target"]
+    merged = pruned.merge(full, on=key, suffixes=("", "_full"))
+    assert len(merged) == len(pruned)
+    np.testing.assert_allclose(merged["score"], merged["score_full"])
+    assert (merged["relation"] == merged["relation_full"]).all()
+    proposed = full[full["relation"] != "none"][key]
+    assert len(proposed.merge(pruned, on=key)) == len(proposed)
+    reverse_rank = full.set_index(key)["rank"].reindex(list(zip(full["target"], full["source"]))).to_numpy()
+    expected = full[(np.minimum(full["rank"].to_numpy(), reverse_rank) <= 3) | (full["relation"] != "none")]
+    assert len(expected) == len(pruned)
