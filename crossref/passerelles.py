@@ -330,65 +330,150 @@ def split_sentences(text: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- VAE
-def vae_from_similarity(sentences: Sequence[str], similarity: Any, corpus: Corpus, to_cert: str,
-                        config: Any = None, competence_ids: Sequence[str] | None = None) -> dict:
-    """VAE result from a (n_sentences × n_competences) similarity matrix; pure.
+VAE_NEAR_MISS = 0.20   # below the evidence threshold, at least this: « à la limite », shown to the advisor
+VAE_COMBINATION_GAIN = 0.10  # two adjacent sentences count together only when they beat each alone by this
+VAE_STATES = ("equivalent", "partial", "near", "none")
 
-    Columns follow ``competence_ids`` (default: the target's competences in
-    référentiel order); a target competence absent from them scores 0.
+
+def evidence_units(n_sentences: int) -> list[tuple[int, ...]]:
+    """What is scored: every sentence, then every two adjacent sentences together
+    (an activity is often told over two sentences: « J'analyse les ventes. Je propose des actions. »)."""
+    return [(i,) for i in range(n_sentences)] + [(i, i + 1) for i in range(n_sentences - 1)]
+
+
+def unit_text(sentences: Sequence[str], unit: Sequence[int]) -> str:
+    return " ".join(sentences[i] for i in unit)
+
+
+def _unit_scores(col: np.ndarray, units: list[tuple[int, ...]], threshold: float) -> np.ndarray:
+    """Scores of the units for one competence. A combination of sentences counts only where each
+    of its sentences alone is at least a near miss for the competence (each tells part of the
+    activity), none is evidence alone, and together they beat each by VAE_COMBINATION_GAIN;
+    otherwise it adds words, not evidence: left out (-1)."""
+    single = {u[0]: col[k] for k, u in enumerate(units) if len(u) == 1}
+    out = col.copy()
+    for k, u in enumerate(units):
+        if len(u) > 1:
+            alone = [single.get(i, 0.0) for i in u]
+            if (min(alone) < VAE_NEAR_MISS or max(alone) >= threshold
+                    or col[k] < max(alone) + VAE_COMBINATION_GAIN):
+                out[k] = -1.0
+    return out
+
+
+# What a candidate did: a first-person verb, or an item opening on an infinitive, a participle
+# or an action noun (« Négociation des contrats… »). A job title or a context line
+# (« Assistante marketing dans une PME ») shares words with the référentiel but proves nothing.
+_FIRST_PERSON = re.compile(r"(?:^|[\s(«\"])(?:je|j['’]|nous|on|m['’]|me)(?=[\s\w])", re.IGNORECASE)
+_ACTION_OPENING = re.compile(
+    r"^\W*(?:\w+(?:er|ir|oir|dre|tre|uire|é|ée|és|ées|tion|sion|ment|age|yse)|veille|suivi|gestion)\b",
+    re.IGNORECASE)
+
+
+def states_an_activity(text: str) -> bool:
+    """True when the text says what someone did (see above), not only who they were."""
+    return bool(_FIRST_PERSON.search(text) or _ACTION_OPENING.match(text.strip()))
+
+
+def vae_state(score: float, config: Any = None) -> str:
+    """equivalent / partial (evidenced), near (« à la limite »: worth a look), none."""
+    p = passerelle_config(config)
+    if score >= p.vae_equivalent_threshold:
+        return "equivalent"
+    if score >= p.vae_evidence_threshold:
+        return "partial"
+    return "near" if score >= VAE_NEAR_MISS else "none"
+
+
+def vae_from_similarity(sentences: Sequence[str], similarity: Any, corpus: Corpus, to_cert: str,
+                        config: Any = None, competence_ids: Sequence[str] | None = None,
+                        units: Sequence[Sequence[int]] | None = None,
+                        decisions: pd.DataFrame | None = None) -> dict:
+    """VAE result from a (n_units × n_competences) similarity matrix; pure.
+
+    ``units`` are the scored pieces of text (default: each sentence alone; see
+    :func:`evidence_units`), columns follow ``competence_ids`` (default: the
+    target's competences in référentiel order); a target competence absent from
+    them scores 0. Every target competence gets its best unit and score
+    (``competences``), so near misses show; ``decisions`` (the advisor's, see
+    :mod:`crossref.vae`) override the model for the competences they name.
     """
     p = passerelle_config(config)
     tgt = get_certification(corpus, to_cert)
     ids = list(competence_ids) if competence_ids is not None else [c.id for c in tgt.competences]
+    units = [tuple(int(i) for i in u) for u in units] if units is not None else [(i,) for i in range(len(sentences))]
+    if any(not u or min(u) < 0 or max(u) >= len(sentences) for u in units):
+        raise ValueError("units must name sentences by their index")
     own = {c.id for c in tgt.competences}
     stray = [i for i in ids if i not in own]
     if stray:
         raise ValueError(f"competences not in {tgt.id}: {', '.join(stray)}")
     sim = np.asarray(similarity, dtype=float)
     if sim.size == 0:
-        sim = sim.reshape(len(sentences), len(ids)) if not (sentences and ids) else sim
-    if sim.shape != (len(sentences), len(ids)):
-        raise ValueError(f"similarity must be {len(sentences)} × {len(ids)}, got shape {sim.shape}")
+        sim = sim.reshape(len(units), len(ids)) if not (units and ids) else sim
+    if sim.shape != (len(units), len(ids)):
+        raise ValueError(f"similarity must be {len(units)} × {len(ids)}, got shape {sim.shape}")
     sim = np.clip(np.nan_to_num(sim, nan=0.0), 0.0, 1.0)
-
-    def rel(score: float) -> str:
-        return "equivalent" if score >= p.vae_equivalent_threshold else "partial"
+    column = {cid: j for j, cid in enumerate(ids)}
+    decided = _latest_vae_decisions(decisions)
 
     credit_of = {"equivalent": p.equivalent_credit, "partial": p.partial_credit}
     credit: dict[str, float] = {}
     relation: dict[str, str] = {}
     matched: dict[str, list[dict]] = {}
     evidenced: list[dict[str, Any]] = []
-    for j, cid in enumerate(ids):
-        col = sim[:, j]
-        order = sorted((i for i in range(len(sentences)) if col[i] >= p.vae_evidence_threshold),
-                       key=lambda i: (-col[i], i))[:VAE_SENTENCES_KEPT]
-        if not order:
-            continue
-        best = float(col[order[0]])
-        relation[cid] = rel(best)
-        credit[cid] = credit_of[relation[cid]]
-        matched[cid] = [{
-            "sentence": sentences[i],
-            "sentence_index": i,
-            "target": cid,
-            "score": round(float(col[i]), 4),
-            "relation": rel(float(col[i])),
-        } for i in order]
-        comp = tgt.competence(cid)
-        evidenced.append({
-            "competence": cid,
-            "title": comp.title,
-            "bloc": comp.bloc_id,
-            "score": round(best, 4),
-            "relation": relation[cid],
-            "sentences": [{"index": m["sentence_index"], "text": m["sentence"], "score": m["score"]}
-                          for m in matched[cid]],
-        })
+    every: list[dict[str, Any]] = []
+    for comp in tgt.competences:
+        cid = comp.id
+        col = _unit_scores(sim[:, column[cid]], units, p.vae_evidence_threshold) if cid in column else np.zeros(len(units))
+        ranked = sorted((k for k in range(len(units)) if col[k] >= 0), key=lambda k: (-col[k], units[k]))
+        best_k = ranked[0] if ranked else None
+        best = float(col[best_k]) if best_k is not None else 0.0
+        kept: list[int] = []
+        for k in ranked:
+            if col[k] < p.vae_evidence_threshold or len(kept) == VAE_SENTENCES_KEPT:
+                break
+            if not any(set(units[k]) & set(units[q]) for q in kept):  # distinct evidence, not the same sentence twice
+                kept.append(k)
+        model_state = vae_state(best, p)
+        entry = {
+            "competence": cid, "title": comp.title, "bloc": comp.bloc_id,
+            "score": round(best, 4), "model_state": model_state, "state": model_state,
+            "best": unit_text(sentences, units[best_k]) if best_k is not None else "",
+            "best_sentences": [i + 1 for i in units[best_k]] if best_k is not None else [],
+            "decision": None,
+        }
+        evidence = [{"text": unit_text(sentences, units[k]), "sentences": [i + 1 for i in units[k]],
+                     "score": round(float(col[k]), 4), "relation": vae_state(float(col[k]), p), "by": "modèle"}
+                    for k in kept]
+        d = decided.get(cid)
+        if d is not None:
+            entry["decision"] = d
+            if d["action"] == "reject":
+                entry["state"], evidence = "none", []
+            else:
+                entry["state"] = d["relation"]
+                text = d["evidence"] or entry["best"]
+                evidence = [{"text": text, "sentences": [] if d["evidence"] else entry["best_sentences"],
+                             "score": entry["score"], "relation": d["relation"], "by": d["reviewer"]}]
+        entry["evidence"] = evidence
+        every.append(entry)
+        if entry["state"] in credit_of:
+            relation[cid] = entry["state"]
+            credit[cid] = credit_of[entry["state"]]
+            matched[cid] = [{
+                "sentence": e["text"], "sentence_index": (e["sentences"][0] - 1) if e["sentences"] else -1,
+                "sentences": e["sentences"], "target": cid, "score": e["score"], "relation": e["relation"],
+                "by": e["by"],
+            } for e in evidence]
+            evidenced.append({
+                "competence": cid, "title": comp.title, "bloc": comp.bloc_id, "score": entry["score"],
+                "relation": entry["state"],
+                "sentences": [{"index": (e["sentences"][0] - 1) if e["sentences"] else -1, "text": e["text"],
+                               "score": e["score"]} for e in evidence],
+            })
     entries = _bloc_entries(tgt, credit, relation, matched, p)
     status, explanation = overall_status(entries, tgt, p)
-    order_of = {c.id: k for k, c in enumerate(tgt.competences)}
-    evidenced.sort(key=lambda e: order_of[e["competence"]])
     return {
         "from": VAE_SOURCE,
         "to": tgt.id,
@@ -398,19 +483,27 @@ def vae_from_similarity(sentences: Sequence[str], similarity: Any, corpus: Corpu
         "coverage": _overall_coverage(tgt, credit),
         "status": status,
         "explanation": explanation,
-        "rules": asdict(p),
+        "rules": {**asdict(p), "vae_near_miss": VAE_NEAR_MISS, "vae_combination_gain": VAE_COMBINATION_GAIN},
         "sentences": list(sentences),
         "evidenced": evidenced,
+        "competences": every,
         "blocs": entries,
     }
+
+
+def _latest_vae_decisions(decisions: pd.DataFrame | None) -> dict[str, dict]:
+    if decisions is None or len(decisions) == 0:
+        return {}
+    return {r["competence"]: r for r in decisions.to_dict("records")}  # oldest first: the last one wins
 
 
 # A description of experience is a few pages at most; longer ones are refused, not embedded.
 MAX_VAE_CHARS = 50_000
 
 
-def vae(results: Any, text: str, to_cert: str, config: Any = None) -> dict:
-    """VAE of a free-text experience against ``to_cert``, scored with the run's own similarity."""
+def vae(results: Any, text: str, to_cert: str, config: Any = None, decisions: pd.DataFrame | None = None) -> dict:
+    """VAE of a free-text experience against ``to_cert``, scored with the run's own scorer:
+    every sentence and every two adjacent sentences against every competence of the target."""
     if len(text) > MAX_VAE_CHARS:
         raise CrossrefError(f"texte de VAE trop long ({len(text):,} caractères, maximum {MAX_VAE_CHARS:,})"
                             .replace(",", "\u202f"))
@@ -419,6 +512,16 @@ def vae(results: Any, text: str, to_cert: str, config: Any = None) -> dict:
         raise CrossrefError("texte de VAE vide : aucune phrase à analyser")
     tgt = get_certification(results.corpus, to_cert)
     ids = [c.id for c in tgt.competences]
-    sim = results.similarity_to_competences(sentences, ids)
+    units = evidence_units(len(sentences))
+    sim = np.asarray(results.similarity_to_competences([unit_text(sentences, u) for u in units], ids), dtype=float)
+    # A sentence that states no activity is at most « à la limite » (shown, never evidence),
+    # and lends its words to no combination.
+    p = passerelle_config(config if config is not None else results.config)
+    activity = [states_an_activity(s) for s in sentences]
+    for k, u in enumerate(units):
+        if len(u) == 1 and not activity[u[0]]:
+            sim[k] = np.minimum(sim[k], max(p.vae_evidence_threshold - 0.01, 0.0))
+        elif len(u) > 1 and not all(activity[i] for i in u):
+            sim[k] = 0.0
     return vae_from_similarity(sentences, sim, results.corpus, to_cert,
-                               config if config is not None else results.config, ids)
+                               config if config is not None else results.config, ids, units, decisions)

@@ -87,6 +87,24 @@ decisions = Table(
     Column("decided_at", String(32), nullable=False),
 )
 
+# The advisors' decisions on VAE evidence (crossref.vae): one log per candidate's dossier.
+VAE_ACTIONS = ["confirm", "reject", "add"]
+VAE_DECISION_COLUMNS = ["id", "dossier", "competence", "action", "relation", "evidence", "note", "reviewer",
+                        "decided_at"]
+vae_decisions = Table(
+    "vae_decisions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dossier", String(200), nullable=False),
+    Column("competence", String(200), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("relation", String(16), nullable=False),
+    Column("evidence", Text, nullable=False, default=""),
+    Column("note", Text, nullable=False, default=""),
+    Column("reviewer", String(200), nullable=False),
+    Column("decided_at", String(32), nullable=False),
+)
+Index("ix_vae_decisions_dossier", vae_decisions.c.dossier, vae_decisions.c.id)
+
 
 def _migration_1(conn: Connection) -> None:
     # Frozen copy of the version-1 tables: later migrations must not change it.
@@ -109,6 +127,29 @@ def _migration_1(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _migration_2(conn: Connection) -> None:
+    # Frozen copy of the version-2 addition: the VAE advisors' log (the pair log is unchanged).
+    md = MetaData()
+    t = Table(
+        "vae_decisions", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("dossier", String(200), nullable=False),
+        Column("competence", String(200), nullable=False),
+        Column("action", String(16), nullable=False),
+        Column("relation", String(16), nullable=False),
+        Column("evidence", Text, nullable=False),
+        Column("note", Text, nullable=False),
+        Column("reviewer", String(200), nullable=False),
+        Column("decided_at", String(32), nullable=False),
+    )
+    Index("ix_vae_decisions_dossier", t.c.dossier, t.c.id)
+    md.create_all(conn)
+
+
+# The pair log reads the same from this version on (later ones only added tables).
+PAIR_LOG_SINCE = 1
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -119,6 +160,7 @@ class Migration:
 # Explicit and ordered; append a new Migration to change the schema, never edit one.
 MIGRATIONS: list[Migration] = [
     Migration(1, "decision log (initial schema)", _migration_1),
+    Migration(2, "VAE advisors' decisions", _migration_2),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version
 
@@ -378,17 +420,71 @@ class DecisionStore:
             raise CrossrefError(f"base de décisions {self.url!r} illisible : {_reason(exc)}") from None
         return int(count or 0), int(last or 0)
 
+    # -- VAE advisors' decisions ---------------------------------------------------
+    def vae_decide(self, dossier: str, competence: str, action: str, reviewer: str, *, relation: str = "",
+                   evidence: str = "", note: str = "") -> dict:
+        """Record an advisor's decision on one competence of a candidate's dossier: ``confirm``
+        the evidence found (relation équivalente or partielle), ``reject`` it, or ``add`` evidence
+        typed by hand (``evidence``, required). The latest decision per competence holds."""
+        dossier, competence = str(dossier or "").strip(), str(competence or "").strip()
+        if not dossier:
+            raise CrossrefError("le nom du dossier (candidat) est obligatoire")
+        try:
+            split_id(competence)
+        except ValueError:
+            raise CrossrefError(f"identifiant de compétence invalide : {competence!r} (attendu CERT:CODE)") from None
+        if action not in VAE_ACTIONS:
+            raise CrossrefError(f"action inconnue : {action!r} (confirm, reject, add)")
+        reviewer = (reviewer or "").strip()
+        if not reviewer:
+            raise CrossrefError("le nom de l'accompagnateur est obligatoire")
+        evidence = str(evidence or "").strip()
+        if action == "reject":
+            relation = "none"
+        else:
+            relation = relation or "partial"
+            if relation not in ("equivalent", "partial"):
+                raise CrossrefError(f"relation invalide : {relation!r} (equivalent ou partial)")
+        if action == "add" and not evidence:
+            raise CrossrefError("ajouter une preuve demande son texte")
+        row = dict(dossier=dossier, competence=competence, action=action, relation=relation, evidence=evidence,
+                   note=note or "", reviewer=reviewer, decided_at=_now())
+        try:
+            with self._write_conn() as conn, conn.begin():
+                row["id"] = conn.execute(vae_decisions.insert().values(**row)).inserted_primary_key[0]
+        except SQLAlchemyError as exc:
+            raise CrossrefError(f"décision non enregistrée dans {self.shown_url!r} : {_reason(exc)}") from None
+        return {k: row[k] for k in VAE_DECISION_COLUMNS}
+
+    def vae_history(self, dossier: str) -> pd.DataFrame:
+        """Every decision on the dossier, oldest first (empty before the first one)."""
+        empty = pd.DataFrame({c: pd.Series([], dtype="int64" if c == "id" else str) for c in VAE_DECISION_COLUMNS})
+        if self.version() < 2:  # no VAE log yet: nothing decided (reading never migrates)
+            return empty
+        q = (select(*[vae_decisions.c[c] for c in VAE_DECISION_COLUMNS])
+             .where(vae_decisions.c.dossier == str(dossier).strip()).order_by(vae_decisions.c.id))
+        try:
+            with self._engine.connect() as conn:
+                rows = conn.execute(q).all()
+        except SQLAlchemyError as exc:
+            raise CrossrefError(f"base de décisions {self.shown_url!r} illisible : {_reason(exc)}") from None
+        if not rows:
+            return empty
+        df = pd.DataFrame([tuple(r) for r in rows], columns=VAE_DECISION_COLUMNS)
+        df["id"] = df["id"].astype("int64")
+        return df
+
     def _frame(self, query) -> pd.DataFrame:
         # Reading never creates, migrates or otherwise writes the database.
         if not self._ready:
             version = self.version()
             if version == 0:  # no file, or an empty SQLite file: no decision yet
                 return _empty_decisions()
-            if version < LATEST_VERSION:
+            if version < PAIR_LOG_SINCE:
                 raise CrossrefError(
                     f"la base de décisions {self.shown_url!r} est au schéma version {version} : elle sera mise à "
                     f"jour (version {LATEST_VERSION}) par la prochaine décision enregistrée ; rien n'a été lu")
-            self._ready = True
+            self._ready = version == LATEST_VERSION
         try:
             with self._engine.connect() as conn:
                 rows = conn.execute(query).all()
@@ -425,7 +521,7 @@ def _reason(exc: SQLAlchemyError) -> str:
 
 
 # Table -> columns the store needs; any other table makes the database foreign.
-_OWN_TABLES = {t.name: {c.name for c in t.columns} for t in (schema_version, decisions)}
+_OWN_TABLES = {t.name: {c.name for c in t.columns} for t in (schema_version, decisions, vae_decisions)}
 
 
 def _check_own_schema(conn: Connection, url: str) -> bool:

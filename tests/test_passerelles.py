@@ -307,7 +307,9 @@ def test_vae_with_results(pairs: pd.DataFrame, corpus: Corpus) -> None:
     calls: list = []
     res = _results(corpus, pairs, calls)
     r = ps.vae(res, "Je définis la stratégie marketing. Je fais du café.", "BB")
-    assert calls == [(["Je définis la stratégie marketing.", "Je fais du café."],
+    # every sentence, then every two adjacent sentences together
+    assert calls == [(["Je définis la stratégie marketing.", "Je fais du café.",
+                       "Je définis la stratégie marketing. Je fais du café."],
                       ["BB:C1", "BB:C2", "BB:C3", "BB:C4", "BB:C5", "BB:C6"])]
     assert _bloc(r, "BB:B1")["status"] == FULL and _bloc(r, "BB:B2")["status"] == NONE
     assert r["status"] == PART
@@ -383,3 +385,47 @@ def test_cli_out_file(fake_run: list, tmp_path: Path) -> None:
     assert main(["passerelle", "--from", "AA", "--to", "RS", "--out", str(out)]) == 0
     r = json.loads(out.read_text(encoding="utf-8"))
     assert r["indivisible"] and r["status"] == NONE
+
+
+# ---------------------------------------------------------------- VAE evidence units
+def test_evidence_units() -> None:
+    assert ps.evidence_units(3) == [(0,), (1,), (2,), (0, 1), (1, 2)]
+    assert ps.evidence_units(1) == [(0,)] and ps.evidence_units(0) == []
+
+
+def test_vae_combination_counts_only_when_both_sentences_tell_part(corpus: Corpus) -> None:
+    sentences = ["J'analyse les ventes.", "Je propose des actions.", "Je fais du café."]
+    units = ps.evidence_units(3)  # (0,), (1,), (2,), (0, 1), (1, 2)
+    ids = ["BB:C1", "BB:C2", "BB:C3", "BB:C4", "BB:C5", "BB:C6"]
+    sim = np.zeros((len(units), len(ids)))
+    # C1: each sentence alone a near miss, together evidence -> the combination is the evidence
+    sim[0, 0], sim[1, 0], sim[3, 0] = 0.30, 0.35, 0.60
+    # C2: the combination adds a sentence that says nothing of it -> left out
+    sim[2, 1], sim[1, 1], sim[4, 1] = 0.05, 0.40, 0.70
+    # C3: one sentence is evidence alone -> the combination never replaces it
+    sim[0, 2], sim[3, 2] = 0.80, 0.95
+    r = ps.vae_from_similarity(sentences, sim, corpus, "BB", PasserelleConfig(), ids, units)
+    by = {e["competence"]: e for e in r["competences"]}
+    assert by["BB:C1"]["best_sentences"] == [1, 2] and by["BB:C1"]["state"] == "partial"
+    assert by["BB:C1"]["best"] == "J'analyse les ventes. Je propose des actions."
+    assert by["BB:C2"]["best_sentences"] == [2] and by["BB:C2"]["state"] == "near"
+    assert by["BB:C3"]["best_sentences"] == [1] and by["BB:C3"]["score"] == 0.8
+    # every target competence is listed, with its best sentence and score, absent ones too
+    assert [e["competence"] for e in r["competences"]] == ids
+    assert by["BB:C6"]["state"] == "none" and by["BB:C6"]["score"] == 0.0
+
+
+def test_states_an_activity() -> None:
+    for text in ["Je mène les négociations annuelles.", "J'encadre une équipe.", "Négociation des contrats cadres",
+                 "Mettre en place des tableaux de bord", "Depuis 2019 je suis chef de rayon.", "Animé des réunions"]:
+        assert ps.states_an_activity(text), text
+    for text in ["Assistante marketing dans une PME de cosmétiques (2018-2024).",
+                 "Responsable grands comptes depuis six ans chez un distributeur.", "Chef de rayon chez Carrefour"]:
+        assert not ps.states_an_activity(text), text
+
+
+def test_vae_a_job_title_is_never_evidence(pairs: pd.DataFrame, corpus: Corpus) -> None:
+    res = _results(corpus, pairs)  # the fake scorer gives 0.9 to any text with « stratégie »
+    r = ps.vae(res, "Responsable stratégie chez Dupont.", "BB")
+    by = {e["competence"]: e for e in r["competences"]}
+    assert by["BB:C1"]["state"] == "near" and not r["evidenced"]
