@@ -401,7 +401,9 @@ def vae_from_similarity(sentences: Sequence[str], similarity: Any, corpus: Corpu
     p = passerelle_config(config)
     tgt = get_certification(corpus, to_cert)
     ids = list(competence_ids) if competence_ids is not None else [c.id for c in tgt.competences]
-    units = [tuple(int(i) for i in u) for u in units] if units is not None else [(i,) for i in range(len(sentences))]
+    scored: list[tuple[int, ...]] = ([tuple(int(i) for i in u) for u in units] if units is not None
+                                     else [(i,) for i in range(len(sentences))])
+    units = scored
     if any(not u or min(u) < 0 or max(u) >= len(sentences) for u in units):
         raise ValueError("units must name sentences by their index")
     own = {c.id for c in tgt.competences}
@@ -425,7 +427,7 @@ def vae_from_similarity(sentences: Sequence[str], similarity: Any, corpus: Corpu
     every: list[dict[str, Any]] = []
     for comp in tgt.competences:
         cid = comp.id
-        col = _unit_scores(sim[:, column[cid]], units, p.vae_evidence_threshold) if cid in column else np.zeros(len(units))
+        col = _unit_scores(sim[:, column[cid]], scored, p.vae_evidence_threshold) if cid in column else np.zeros(len(units))
         ranked = sorted((k for k in range(len(units)) if col[k] >= 0), key=lambda k: (-col[k], units[k]))
         best_k = ranked[0] if ranked else None
         best = float(col[best_k]) if best_k is not None else 0.0
@@ -436,14 +438,14 @@ def vae_from_similarity(sentences: Sequence[str], similarity: Any, corpus: Corpu
             if not any(set(units[k]) & set(units[q]) for q in kept):  # distinct evidence, not the same sentence twice
                 kept.append(k)
         model_state = vae_state(best, p)
-        entry = {
+        entry: dict[str, Any] = {
             "competence": cid, "title": comp.title, "bloc": comp.bloc_id,
             "score": round(best, 4), "model_state": model_state, "state": model_state,
             "best": unit_text(sentences, units[best_k]) if best_k is not None else "",
             "best_sentences": [i + 1 for i in units[best_k]] if best_k is not None else [],
             "decision": None,
         }
-        evidence = [{"text": unit_text(sentences, units[k]), "sentences": [i + 1 for i in units[k]],
+        evidence: list[dict[str, Any]] = [{"text": unit_text(sentences, units[k]), "sentences": [i + 1 for i in units[k]],
                      "score": round(float(col[k]), 4), "relation": vae_state(float(col[k]), p), "by": "modèle"}
                     for k in kept]
         d = decided.get(cid)

@@ -357,7 +357,9 @@ class _LazyScorer:
                 info = competence_views(self.corpus)
                 emb = Embeddings(self.config, info, lexical_reference_texts())
                 cores = _core_texts(self.corpus)
-                core_vectors = [emb.lexical.embed_sparse(t) for t in cores]
+                lexical = emb.lexical
+                assert lexical is not None  # Embeddings always fits one
+                core_vectors = [lexical.embed_sparse(t) for t in cores]
                 self._state = (info, emb, self._sentence_stats(info, emb, core_vectors), core_vectors)
             return self._state
 
@@ -389,7 +391,9 @@ class _LazyScorer:
             keep = other & emb.present[channel][None, :]
             sims = (by_backend[backend] @ x.T)[keep]
             stats[channel] = ChannelStats(float(sims.mean()), float(sims.std()) or 1.0)
-        core = _core_similarity(emb.lexical.embed_sparse(clauses), core_vectors)[other]
+        lexical = emb.lexical
+        assert lexical is not None
+        core = _core_similarity(lexical.embed_sparse(clauses), core_vectors)[other]
         stats["core"] = ChannelStats(float(core.mean()), float(core.std()) or 1.0)
         return stats
 
@@ -420,7 +424,9 @@ class _LazyScorer:
             sims[channel] = by_backend[backend] @ x[idx].T  # channel vectors are dense (see Embeddings)
         masks = {c: np.broadcast_to(p[idx][None, :], (len(texts), len(idx)))
                  for c, p in emb.present.items() if not p[idx].all()}
-        core = _core_similarity(emb.lexical.embed_sparse(texts), [core_vectors[i] for i in idx])
+        lexical = emb.lexical
+        assert lexical is not None
+        core = _core_similarity(lexical.embed_sparse(texts), [core_vectors[i] for i in idx])
         return {"hybrid": combine(sims, emb.channels, stats, masks), "core": stats["core"].z(core)}
 
     def __call__(self, texts: list[str], competence_ids: list[str]) -> np.ndarray:

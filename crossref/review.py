@@ -18,7 +18,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import pandas as pd
 import pandera.pandas as pa
@@ -447,11 +447,12 @@ class DecisionStore:
                 raise CrossrefError(f"relation invalide : {relation!r} (equivalent ou partial)")
         if action == "add" and not evidence:
             raise CrossrefError("ajouter une preuve demande son texte")
-        row = dict(dossier=dossier, competence=competence, action=action, relation=relation, evidence=evidence,
-                   note=note or "", reviewer=reviewer, decided_at=_now())
+        row: dict[str, Any] = dict(dossier=dossier, competence=competence, action=action, relation=relation,
+                                   evidence=evidence, note=note or "", reviewer=reviewer, decided_at=_now())
         try:
             with self._write_conn() as conn, conn.begin():
-                row["id"] = conn.execute(vae_decisions.insert().values(**row)).inserted_primary_key[0]
+                key = conn.execute(vae_decisions.insert().values(**row)).inserted_primary_key
+                row["id"] = int(key[0]) if key else 0
         except SQLAlchemyError as exc:
             raise CrossrefError(f"décision non enregistrée dans {self.shown_url!r} : {_reason(exc)}") from None
         return {k: row[k] for k in VAE_DECISION_COLUMNS}

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import pandera.pandas as pa
 
-from crossref.export.labels import RELATION_FR, french_datetime
+from crossref.labels import fr_decimal, fr_percent, french_datetime
 from crossref.tables import ID, register_schema, validate
 
 # What the advisor sees for each competence of the target.
@@ -141,33 +141,23 @@ def sentence_table(result: dict) -> pd.DataFrame:
 
 def dossier_summary(result: dict, candidate: str, analysed_at: str = "") -> pd.DataFrame:
     """The « Dossier » sheet: who, towards what, with what result, under which rules."""
-    from crossref.export.labels import french_datetime as _dt
-
     rules = result.get("rules", {})
     proven = sum(e["state"] in ("equivalent", "partial") for e in result["competences"])
     rows = [
         ("Candidat", candidate or "(non renseigné)"),
         ("Certification visée", f"{result['to']} — {result.get('to_title', '')}"),
-        ("Date de l'analyse", _dt(analysed_at)),
+        ("Date de l'analyse", french_datetime(analysed_at)),
         ("Statut", result["status"]),
-        ("Couverture globale", _pct(result["coverage"])),
+        ("Couverture globale", fr_percent(result["coverage"], 1)),
         ("Compétences attestées", f"{proven} sur {len(result['competences'])}"),
         ("Phrases analysées", str(len(result["sentences"]))),
         ("Explication", result.get("explanation", "")),
         ("Règle", "une compétence est attestée par une phrase (ou deux phrases voisines) de score au moins "
-                  f"{_dec(rules.get('vae_evidence_threshold'))}, pleinement à partir de "
-                  f"{_dec(rules.get('vae_equivalent_threshold'))} ; « à la limite » dès "
-                  f"{_dec(rules.get('vae_near_miss'))} ; les décisions de l'accompagnateur priment."),
+                  f"{fr_decimal(rules.get('vae_evidence_threshold'))}, pleinement à partir de "
+                  f"{fr_decimal(rules.get('vae_equivalent_threshold'))} ; « à la limite » dès "
+                  f"{fr_decimal(rules.get('vae_near_miss'))} ; les décisions de l'accompagnateur priment."),
     ]
     return validate(pd.DataFrame(rows, columns=["Rubrique", "Valeur"]), "export_summary")
-
-
-def _pct(x: Any) -> str:
-    return f"{float(x):.1%}".replace(".", ",").replace("%", " %")
-
-
-def _dec(x: Any) -> str:
-    return "—" if x is None else f"{float(x):.2f}".replace(".", ",")
 
 
 def workbook_bytes(result: dict, candidate: str = "", analysed_at: str = "") -> bytes:

@@ -1,0 +1,114 @@
+"""VAE an advisor can sign, on narratives written for the purpose (tests/data/vae/), with the real models."""
+
+import io
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from crossref import vae as v
+from crossref.config import Config
+from crossref.errors import CrossrefError
+from crossref.passerelles import vae
+from crossref.pipeline import run
+from crossref.review import DecisionStore
+
+NARRATIVES = Path("tests/data/vae")
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("vae")
+    return run(Config(database_url=f"sqlite:///{tmp / 'decisions.sqlite'}"))
+
+
+def _analyse(results, name: str, target: str, decisions=None) -> dict:
+    return vae(results, (NARRATIVES / f"{name}.txt").read_text(encoding="utf-8"), target, decisions=decisions)
+
+
+def _states(result: dict) -> dict[str, str]:
+    return {e["competence"]: e["state"] for e in result["competences"]}
+
+
+def test_key_account_manager_negotiation_veille_segmentation_management(results) -> None:
+    r = _analyse(results, "grands_comptes", "ICD")
+    states = _states(r)
+    by = {e["competence"]: e for e in r["competences"]}
+    for cid, word in [("ICD:C2.7", "négociations"), ("ICD:C1.1", "veille"), ("ICD:C1.2", "segmente"),
+                      ("ICD:C3.3", "encadre"), ("ICD:C3.4", "encadre")]:
+        assert states[cid] in ("equivalent", "partial"), (cid, by[cid])
+        assert word in by[cid]["best"]
+    # the job title opening the narrative evidences nothing
+    assert all("Responsable grands comptes" not in ev["text"] for e in r["competences"] for ev in e["evidence"])
+
+
+def test_store_manager_management_and_claims(results) -> None:
+    states = _states(_analyse(results, "chef_de_rayon", "ICD"))
+    assert states["ICD:C3.3"] in ("equivalent", "partial")  # « Je manage une équipe de six vendeurs »
+    assert states["ICD:C2.8"] in ("equivalent", "partial")  # « Je traite les réclamations… litiges »
+    assert states["ICD:C1.6"] in ("equivalent", "partial")  # analyse des écarts et actions correctives
+    # nothing said about digital marketing, CRM or content
+    for cid in ("ICD:C4.3", "ICD:C4.6", "ICD:C4.9", "ICD:C4.10"):
+        assert states[cid] in ("none", "near"), cid
+
+
+def test_absent_activities_are_not_evidenced(results) -> None:
+    for target in ("ICD", "NEOMA"):
+        r = _analyse(results, "hors_champ", target)
+        assert not r["evidenced"] and r["coverage"] == 0.0, [e["competence"] for e in r["evidenced"]]
+
+
+def test_every_competence_with_its_best_sentence_and_score(results) -> None:
+    r = _analyse(results, "assistante_marketing", "ICD")
+    target = results.corpus.certification("ICD")
+    assert [e["competence"] for e in r["competences"]] == [c.id for c in target.competences]
+    table = v.competence_table(r)
+    assert len(table) == len(target.competences)
+    assert table["Meilleure preuve"].str.len().gt(0).all()  # even an absent one shows its closest sentence
+    near = table[table["État"] == "à la limite"]
+    assert len(near) and (near["Score"] < 0.45).all() and (near["Score"] >= 0.2).all()
+    # the job title is at most « à la limite »
+    assert "Assistante marketing" not in " ".join(table.loc[table["État"].str.startswith("attestée"),
+                                                            "Meilleure preuve"])
+
+
+def test_advisor_confirms_rejects_and_adds_evidence(results, tmp_path) -> None:
+    store = DecisionStore(f"sqlite:///{tmp_path / 'd.sqlite'}")
+    dossier = v.dossier_key("Mme Durand", "ICD")
+    store.vae_decide(dossier, "ICD:C2.7", "reject", "C. Conseil", note="négociation avec les acheteurs seulement")
+    store.vae_decide(dossier, "ICD:C4.3", "add", "C. Conseil", relation="partial",
+                     evidence="A rédigé le cahier des charges du CRM (annexe 3)", note="pièce jointe vue")
+    store.vae_decide(dossier, "ICD:C1.1", "confirm", "C. Conseil", relation="equivalent")
+    with pytest.raises(CrossrefError, match="texte"):
+        store.vae_decide(dossier, "ICD:C4.4", "add", "C. Conseil")
+    with pytest.raises(CrossrefError, match="accompagnateur"):
+        store.vae_decide(dossier, "ICD:C4.4", "confirm", " ")
+    decisions = v.dossier_decisions(store, "Mme Durand", "ICD")
+    assert list(decisions["competence"]) == ["ICD:C2.7", "ICD:C4.3", "ICD:C1.1"]
+    r = _analyse(results, "grands_comptes", "ICD", decisions)
+    by = {e["competence"]: e for e in r["competences"]}
+    assert by["ICD:C2.7"]["state"] == "none" and by["ICD:C2.7"]["model_state"] in ("equivalent", "partial")
+    assert by["ICD:C4.3"]["state"] == "partial"
+    assert by["ICD:C4.3"]["evidence"][0]["text"].startswith("A rédigé")
+    table = v.competence_table(r).set_index("Compétence")
+    assert table.loc["ICD:C2.7", "Décision"] == "rejetée"
+    assert table.loc["ICD:C2.7", "Note"] == "négociation avec les acheteurs seulement"
+    assert table.loc["ICD:C4.3", "Accompagnateur"] == "C. Conseil" and table.loc["ICD:C4.3", "Date"]
+    # another dossier sees none of it
+    assert v.dossier_decisions(store, "M. Autre", "ICD").empty
+    store.close()
+
+
+def test_vae_workbook_in_french(results) -> None:
+    r = _analyse(results, "grands_comptes", "ICD")
+    wb = load_workbook(io.BytesIO(v.workbook_bytes(r, "Mme Durand", "2026-12-02T10:00:00Z")))
+    assert wb.sheetnames == ["Dossier", "Blocs", "Compétences", "Phrases"]
+    dossier = {row[0]: row[1] for row in wb["Dossier"].iter_rows(min_row=2, values_only=True)}
+    assert dossier["Candidat"] == "Mme Durand" and dossier["Couverture globale"].endswith(" %")
+    assert "," in dossier["Couverture globale"] or dossier["Couverture globale"] == "0 %"
+    blocs = list(wb["Blocs"].iter_rows(values_only=True))
+    assert blocs[0] == tuple(v.BLOC_COLUMNS) and len(blocs) == 1 + 4
+    assert wb["Blocs"].cell(row=2, column=4).number_format == "0%"  # a percentage, not 0.166667
+    comps = list(wb["Compétences"].iter_rows(values_only=True))
+    assert comps[0] == tuple(v.COMPETENCE_COLUMNS) and len(comps) == 1 + 34
+    assert wb["Compétences"].freeze_panes == "A2" and wb["Compétences"].auto_filter.ref
