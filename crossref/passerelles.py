@@ -503,9 +503,9 @@ def _latest_vae_decisions(decisions: pd.DataFrame | None) -> dict[str, dict]:
 MAX_VAE_CHARS = 50_000
 
 
-def vae(results: Any, text: str, to_cert: str, config: Any = None, decisions: pd.DataFrame | None = None) -> dict:
-    """VAE of a free-text experience against ``to_cert``, scored with the run's own scorer:
-    every sentence and every two adjacent sentences against every competence of the target."""
+def vae_scores(results: Any, text: str, to_cert: str, config: Any = None) -> dict:
+    """The scoring step of a VAE, apart so that the advisor's decisions can be applied again
+    without scoring again: sentences, units, competence ids and the (units × competences) scores."""
     if len(text) > MAX_VAE_CHARS:
         raise CrossrefError(f"texte de VAE trop long ({len(text):,} caractères, maximum {MAX_VAE_CHARS:,})"
                             .replace(",", "\u202f"))
@@ -525,5 +525,13 @@ def vae(results: Any, text: str, to_cert: str, config: Any = None, decisions: pd
             sim[k] = np.minimum(sim[k], max(p.vae_evidence_threshold - 0.01, 0.0))
         elif len(u) > 1 and not all(activity[i] for i in u):
             sim[k] = 0.0
-    return vae_from_similarity(sentences, sim, results.corpus, to_cert,
-                               config if config is not None else results.config, ids, units, decisions)
+    return {"to": tgt.id, "sentences": sentences, "units": units, "ids": ids, "similarity": sim}
+
+
+def vae(results: Any, text: str, to_cert: str, config: Any = None, decisions: pd.DataFrame | None = None) -> dict:
+    """VAE of a free-text experience against ``to_cert``, scored with the run's own scorer:
+    every sentence and every two adjacent sentences against every competence of the target."""
+    scores = vae_scores(results, text, to_cert, config)
+    return vae_from_similarity(scores["sentences"], scores["similarity"], results.corpus, to_cert,
+                               config if config is not None else results.config, scores["ids"], scores["units"],
+                               decisions)

@@ -310,27 +310,40 @@ VAE_TEXT = (
 
 
 def test_vae_from_an_experience(app_config):
-    from crossref.labels import STATUS_FULL, STATUS_PARTIAL
-    from crossref.mdsafe import escape_markdown as md
     from crossref.passerelles import vae
-    from crossref.ui.components import bloc_label, pct
 
     results = pipeline.run(app_config)
     expected = vae(results, VAE_TEXT, "RS")
     assert expected["evidenced"]  # the text describes customer-relation work: RS competences are evidenced
     at = open_page("passerelles.py")
+    at.text_input(key="vae_candidate").input("Mme Durand")
     at.selectbox(key="vae_to").set_value("RS").run()
     at.text_area(key="vae_text").input(VAE_TEXT)
     at.button(key="vae_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert (f"**{len(expected['evidenced'])} compétence(s) de RS attestée(s)** par "
-            f"{len(expected['sentences'])} phrase(s).") in texts(at)
-    icon = {STATUS_FULL: "✅", STATUS_PARTIAL: "🟡"}
-    labels = [f"{icon.get(b['status'], '⬜')} {md(bloc_label(results.corpus, b['bloc']))} — {b['status']} "
-              f"({pct(b['coverage'])})" for b in expected["blocs"]]
-    assert [e.label for e in at.expander if e.label in labels] == labels
-    evidenced = next(d.value for d in at.dataframe if "Phrases" in d.value.columns)
-    assert list(evidenced["Bloc"]) == [e["bloc"] for e in expected["evidenced"]]
+    n_near = sum(e["state"] == "near" for e in expected["competences"])
+    assert (f"**{len(expected['evidenced'])} compétence(s) de RS attestée(s)** sur "
+            f"{len(expected['competences'])}, {n_near} à la limite, d'après {len(expected['sentences'])} "
+            "phrase(s) (et les paires de phrases voisines).") in texts(at)
+    # every competence of the target, decisive columns first, scores in French, best first
+    table = next(d.value for d in at.dataframe if "Meilleure preuve" in d.value.columns)
+    assert list(table.columns[:4]) == ["État", "Score", "Compétence", "Meilleure preuve"]
+    assert len(table) == len(expected["competences"])
+    assert all(re.fullmatch(r"[01],\d\d", x) for x in table["Score"])
+    assert list(table["Score"]) == sorted(table["Score"], reverse=True)
+    # the advisor rejects the best evidence, with a note: kept in the store, shown at once
+    best = max(expected["competences"], key=lambda e: e["score"])["competence"]
+    at.selectbox(key="vae_dec_comp").set_value(best)
+    at.radio(key="vae_dec_action").set_value("reject")
+    at.text_input(key="vae_dec_note").input("preuve insuffisante")
+    at.text_input(key="vae_dec_reviewer").input("C. Conseil")
+    at.button[[b.label for b in at.button].index("Enregistrer la décision")].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = next(d.value for d in at.dataframe if "Meilleure preuve" in d.value.columns)
+    row = table[table["Compétence"].str.startswith(best)].iloc[0]
+    assert row["Décision"] == "rejetée" and row["Note"] == "preuve insuffisante" and row["État"] == "non attestée"
+    store = DecisionStore(app_config.db_url)
+    assert list(store.vae_history("Mme Durand → RS")["competence"]) == [best]
 
 
 def test_vae_without_text_shows_an_error(app_config):

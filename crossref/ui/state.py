@@ -753,6 +753,40 @@ def passerelle_workbook_bytes(result: dict, corpus: Any) -> bytes:
     return table_workbook_bytes(sheets, schemas={"Blocs": "passerelle"})
 
 
+# ---------------------------------------------------------------- VAE
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _vae_warm_thread(key: str, _results: Any) -> Any:
+    """Load the VAE scorer's models once per results, in the background (started by the page)."""
+    import threading
+
+    scorer = getattr(_results, "_scorer", None)
+    warm = getattr(scorer, "warm", None)
+    if warm is None:
+        return None
+    thread = threading.Thread(target=warm, name="crossref-vae-warm", daemon=True)
+    thread.start()
+    return thread
+
+
+def warm_vae_scorer(snap: Snapshot) -> None:
+    """So that the first analysis does not wait for the models: they load while the advisor types."""
+    _vae_warm_thread(snap.key, snap.results)
+
+
+def vae_decisions(config: Config, candidate: str, to_cert: str) -> pd.DataFrame:
+    from crossref.vae import dossier_decisions
+
+    return dossier_decisions(decision_store(config.db_url), candidate, to_cert)
+
+
+def vae_decide(config: Config, candidate: str, to_cert: str, competence: str, action: str, reviewer: str,
+               relation: str = "", evidence: str = "", note: str = "") -> dict:
+    from crossref.vae import dossier_key
+
+    return decision_store(config.db_url).vae_decide(dossier_key(candidate, to_cert), competence, action, reviewer,
+                                                     relation=relation, evidence=evidence, note=note)
+
+
 # ---------------------------------------------------------------- flash messages
 def flash(message: str, kind: str = "success") -> None:
     """A message shown once, at the next run of the page (survives st.rerun())."""

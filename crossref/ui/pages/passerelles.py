@@ -2,6 +2,9 @@
 already has of a target certification, bloc by bloc."""
 
 import hashlib
+import re
+import unicodedata
+from datetime import datetime, timezone
 
 import pandas as pd
 import streamlit as st
@@ -10,7 +13,9 @@ from crossref.errors import CrossrefError
 from crossref.figures import passerelle_bar
 from crossref.labels import COMPETENCE_MISSING, COMPETENCE_PARTIAL, STATUS_FULL, STATUS_PARTIAL
 from crossref.mdsafe import escape_markdown as md
-from crossref.passerelles import MAX_VAE_CHARS, passerelle, passerelle_table, vae
+from crossref import vae as vae_tables
+from crossref.labels import fr_decimal
+from crossref.passerelles import MAX_VAE_CHARS, passerelle, passerelle_table, vae_from_similarity, vae_scores
 from crossref.ui import state
 from crossref.ui.components import RELATION_FR, bloc_label, cert_label, comp_label, pct
 
@@ -69,14 +74,20 @@ def _bloc_details(result: dict, vae_mode: bool) -> None:
                 } for c in missing]), hide_index=True, width="stretch")
 
 
-def _download(result: dict, vae_mode: bool, key: str) -> None:
-    name = f"vae_{result['to']}.xlsx" if vae_mode else f"passerelle_{result['from']}_{result['to']}.xlsx"
-    st.download_button("Télécharger (Excel)", data=lambda: state.passerelle_workbook_bytes(result, corpus),
-                       file_name=name, key=key, icon=":material/download:",
+def _download(result: dict, vae_mode: bool, key: str, candidate: str = "", analysed_at: str = "") -> None:
+    if vae_mode:
+        slug = re.sub(r"[^A-Za-z0-9_-]+", "_", unicodedata.normalize("NFKD", candidate).encode("ascii", "ignore")
+                      .decode("ascii")).strip("_")[:40] or "dossier"
+        name = f"vae_{slug}_{result['to']}.xlsx"
+        data = lambda: vae_tables.workbook_bytes(result, candidate, analysed_at)  # noqa: E731
+    else:
+        name = f"passerelle_{result['from']}_{result['to']}.xlsx"
+        data = lambda: state.passerelle_workbook_bytes(result, corpus)  # noqa: E731
+    st.download_button("Télécharger (Excel)", data=data, file_name=name, key=key, icon=":material/download:",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-def _show(result: dict, vae_mode: bool, key: str) -> None:
+def _show(result: dict, vae_mode: bool, key: str, candidate: str = "", analysed_at: str = "") -> None:
     _status_box(result)
     st.plotly_chart(passerelle_bar(result), width="stretch", key=f"{key}_bar")
     table = passerelle_table(result)
@@ -89,8 +100,9 @@ def _show(result: dict, vae_mode: bool, key: str) -> None:
         COMPETENCE_MISSING.capitalize(): [len([x for x in m.split("; ") if x]) for m in table["missing"]],
     }), hide_index=True, width="stretch",
         column_config={"Couverture": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
-    _bloc_details(result, vae_mode)
-    _download(result, vae_mode, f"{key}_download")
+    if not vae_mode:  # a VAE shows every competence above, with its evidence
+        _bloc_details(result, vae_mode)
+    _download(result, vae_mode, f"{key}_download", candidate, analysed_at)
 
 
 tab_p, tab_v = st.tabs(["Passerelle depuis une certification", "VAE : décrire une expérience"])
@@ -124,8 +136,71 @@ with tab_p:
             else:
                 _show(result, False, "pa")
 
+def _vae_competences(result: dict) -> None:
+    """Every competence of the target, decisive columns first; near misses visible and sortable."""
+    table = vae_tables.competence_table(result)
+    shown = st.segmented_control("Afficher", ["toutes", "attestées", "à la limite", "non attestées"],
+                                 default="toutes", key="vae_show")
+    if shown == "attestées":
+        table = table[table["État"].str.startswith("attestée")]
+    elif shown in ("à la limite", "non attestées"):
+        table = table[table["État"] == ("à la limite" if shown == "à la limite" else "non attestée")]
+    table = table.sort_values("Score", ascending=False, kind="stable")
+    st.dataframe(pd.DataFrame({
+        "État": table["État"],
+        "Score": [fr_decimal(x) for x in table["Score"]],  # French, and sorts as text (same width)
+        "Compétence": [comp_label(corpus, c, 70) for c in table["Compétence"]],
+        "Meilleure preuve": table["Meilleure preuve"],
+        "Phrases n°": table["Phrases n°"],
+        "Décision": table["Décision"],
+        "Accompagnateur": table["Accompagnateur"],
+        "Date": table["Date"],
+        "Note": table["Note"],
+    }), hide_index=True, width="stretch", height=min(38 + 35 * len(table), 460),
+        column_config={"État": st.column_config.TextColumn(width="small"),
+                       "Score": st.column_config.TextColumn(width="small"),
+                       "Compétence": st.column_config.TextColumn(width="medium"),
+                       "Meilleure preuve": st.column_config.TextColumn(width="large")})
+
+
+def _vae_decision_form(result: dict, candidate: str) -> None:
+    """The advisor confirms, rejects or adds evidence; kept in the decision store with a note."""
+    st.markdown("**Décision de l'accompagnateur**")
+    if not candidate.strip():
+        st.info("Indiquez le candidat (nom ou référence du dossier) pour enregistrer des décisions.")
+        return
+    comps = result["competences"]
+    order = sorted(comps, key=lambda e: (e["state"] not in ("near",), -e["score"]))  # near misses first
+    with st.form("vae_decision", clear_on_submit=True):
+        f1, f2 = st.columns([3, 2])
+        cid = f1.selectbox("Compétence", [e["competence"] for e in order], key="vae_dec_comp",
+                           format_func=lambda c: comp_label(corpus, c, 90))
+        action = f2.radio("Décision", ["confirm", "reject", "add"], horizontal=True, key="vae_dec_action",
+                          format_func=lambda a: {"confirm": "Confirmer la preuve", "reject": "Rejeter la preuve",
+                                                 "add": "Ajouter une preuve"}[a])
+        relation = f2.radio("Niveau", ["partial", "equivalent"], horizontal=True, key="vae_dec_rel",
+                            format_func=lambda r: {"partial": "en partie", "equivalent": "pleinement"}[r])
+        evidence = f1.text_area("Preuve ajoutée (pour « Ajouter une preuve »)", key="vae_dec_evidence", height=68)
+        note = f1.text_input("Note", key="vae_dec_note")
+        known, _origin = state.fixed_reviewer()
+        typed = known or f2.text_input("Accompagnateur", key="vae_dec_reviewer", max_chars=state.MAX_REVIEWER_CHARS)
+        if st.form_submit_button("Enregistrer la décision", type="primary"):
+            try:
+                reviewer = state.session_reviewer(typed)
+                state.vae_decide(config, candidate, result["to"], cid, action, reviewer, relation, evidence, note)
+            except CrossrefError as exc:
+                st.error(md(exc))
+            else:
+                state.flash(f"Décision enregistrée pour {cid} ({candidate}) par {reviewer}.")
+                st.rerun()
+
+
 with tab_v:
-    target_v = st.selectbox("Certification visée", ids, key="vae_to", format_func=lambda c: cert_label(corpus, c))
+    state.warm_vae_scorer(snap)  # the models load while the advisor types
+    config = snap.config
+    c1, c2 = st.columns([2, 3])
+    candidate = c1.text_input("Candidat (nom ou référence du dossier)", key="vae_candidate", max_chars=120)
+    target_v = c2.selectbox("Certification visée", ids, key="vae_to", format_func=lambda c: cert_label(corpus, c))
     text = st.text_area(
         "Description de l'expérience (une activité par phrase ou par ligne)", key="vae_text", height=200,
         max_chars=MAX_VAE_CHARS,
@@ -138,25 +213,28 @@ with tab_v:
             st.error("Décrivez d'abord l'expérience (au moins une phrase).")
         else:
             try:
-                with st.spinner("Analyse de l'expérience (première fois : chargement du modèle)…", show_time=True):
-                    st.session_state["vae_result"] = (key, vae(results, text, target_v))
+                with st.spinner("Analyse de l'expérience…"):
+                    st.session_state["vae_scores"] = (key, vae_scores(results, text, target_v),
+                                                      datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
             except CrossrefError as exc:
-                st.session_state.pop("vae_result", None)
+                st.session_state.pop("vae_scores", None)
                 st.error(md(exc))
-    stored = st.session_state.get("vae_result")
+    stored = st.session_state.get("vae_scores")
     if stored and stored[0] == key:
-        result = stored[1]
-        st.markdown(f"**{len(result['evidenced'])} compétence(s) de {md(target_v)} attestée(s)** par "
-                    f"{len(result['sentences'])} phrase(s).")
-        if result["evidenced"]:
-            st.dataframe(pd.DataFrame([{
-                "Compétence": comp_label(corpus, e["competence"]),
-                "Bloc": e["bloc"],
-                "Score": e["score"],
-                "Relation": RELATION_FR.get(e["relation"], e["relation"]),
-                "Phrases": " | ".join(s["text"] for s in e["sentences"]),
-            } for e in result["evidenced"]]), hide_index=True, width="stretch",
-                column_config={"Score": st.column_config.ProgressColumn(format="%.2f", min_value=0, max_value=1)})
-        _show(result, True, "vae")
+        scores, analysed_at = stored[1], stored[2]
+        try:
+            decisions = state.vae_decisions(config, candidate, target_v)
+        except CrossrefError as exc:
+            st.error(md(exc))
+            decisions = None
+        result = vae_from_similarity(scores["sentences"], scores["similarity"], corpus, target_v,
+                                     results.config.passerelles, scores["ids"], scores["units"], decisions)
+        n_near = sum(e["state"] == "near" for e in result["competences"])
+        st.markdown(f"**{len(result['evidenced'])} compétence(s) de {md(target_v)} attestée(s)** sur "
+                    f"{len(result['competences'])}, {n_near} à la limite, d'après "
+                    f"{len(result['sentences'])} phrase(s) (et les paires de phrases voisines).")
+        _vae_competences(result)
+        _vae_decision_form(result, candidate)
+        _show(result, True, "vae", candidate=candidate, analysed_at=analysed_at)
     elif stored and text.strip():
         st.caption("Le texte ou la cible ont changé : cliquez sur « Analyser l'expérience ».")
