@@ -298,9 +298,21 @@ def test_passerelle_workbook_is_excel(app_config):
     results = pipeline.run(app_config)
     result = passerelle(results.pairs, results.corpus, "ICD", "NEOMA", results.config.passerelles)
     wb = load_workbook(io.BytesIO(state.passerelle_workbook_bytes(result, results.corpus)))
-    assert wb.sheetnames == ["Blocs", "Compétences"]
-    assert wb["Blocs"].max_row == 1 + len(result["blocs"])
-    assert wb["Compétences"].max_row == 1 + len(results.corpus.certification("NEOMA").competences)
+    assert wb.sheetnames == ["Passerelle", "Compétences"]
+    ws = wb["Passerelle"]
+    assert ws.max_row == 1 + len(result["blocs"])
+    # French headers, percentages as percentages, French relations in the match texts
+    assert [c.value for c in ws[1]][:7] == ["Certification détenue", "Certification visée", "Bloc visé",
+                                             "Intitulé du bloc", "Compétences du bloc", "Couverture",
+                                             "Statut du bloc"]
+    assert ws.cell(row=2, column=6).number_format == "0%"
+    matches = " ".join(str(c.value or "") for c in ws["I"])
+    assert "equivalent" not in matches and "partial)" not in matches
+    comps = wb["Compétences"]
+    assert comps.max_row == 1 + len(results.corpus.certification("NEOMA").competences)
+    states = [c.value for c in comps["D"]][1:]
+    assert set(states) <= {"couverte", "partiellement couverte", "à justifier"}
+    assert comps.freeze_panes == "A2" and comps.auto_filter.ref
 
 
 VAE_TEXT = (

@@ -199,11 +199,11 @@ def test_workbook_headers_are_french_and_exact(wb) -> None:
     for name in ("AAA–BBB", "AAA–CCC", "BBB–CCC"):
         assert _header(wb[name]) == PAIR_SHEET_COLUMNS
     assert PAIR_SHEET_COLUMNS == [
-        "Sens", "Compétence source", "Bloc source", "Intitulé source", "Énoncé source",
+        "Compétence source", "Bloc source", "Intitulé source", "Énoncé source",
         "Compétence cible", "Bloc cible", "Intitulé cible", "Énoncé cible",
         "Score", "Part sémantique", "Part lexicale", "Part critères",
-        "Relation", "Portée de la source", "Relation proposée par le modèle", "Statut", "Note",
-        "Termes communs", "Explication"]
+        "Relation", "Portée de la source", "Relation proposée par le modèle", "Statut", "Évaluateur",
+        "Date de la décision", "Note", "Termes communs", "Explication"]
     assert _header(wb["Passerelles"]) == PASSERELLE_COLUMNS
     assert PASSERELLE_COLUMNS[:7] == ["Certification détenue", "Certification visée", "Bloc visé",
                                       "Intitulé du bloc", "Compétences du bloc", "Couverture", "Statut du bloc"]
@@ -221,7 +221,7 @@ def test_workbook_layout_frozen_bold_filtered_wrapped(wb) -> None:
             if dim.width:
                 assert 8 <= dim.width <= 60, (name, letter, dim.width)
     ws = wb["AAA–BBB"]
-    assert ws.auto_filter.ref == f"A1:T{ws.max_row}"
+    assert ws.auto_filter.ref == f"A1:U{ws.max_row}"
     statement = PAIR_SHEET_COLUMNS.index("Énoncé source") + 1
     assert ws.cell(row=2, column=statement).alignment.wrap_text
     assert ws.cell(row=2, column=PAIR_SHEET_COLUMNS.index("Score") + 1).number_format == "0.00"
@@ -256,28 +256,47 @@ def test_dangerous_texts_preserved_visibly(wb) -> None:
 
 def test_pair_sheet_lists_related_and_reviewed_pairs(wb) -> None:
     recs = _records(wb["AAA–BBB"])
+    # one row per pair, oriented from the sheet's first certification (never the pair twice)
     assert [(r["Compétence source"], r["Compétence cible"]) for r in recs] == [
-        ("AAA:C1", "BBB:C1"), ("AAA:C2", "BBB:C2"), ("AAA:C3", "BBB:C1"),
-        ("BBB:C1", "AAA:C1"), ("BBB:C1", "AAA:C3"), ("BBB:C2", "AAA:C2")]
+        ("AAA:C1", "BBB:C1"), ("AAA:C2", "BBB:C2"), ("AAA:C3", "BBB:C1")]
     first = recs[0]
-    assert first["Sens"] == "AAA → BBB"
     assert first["Énoncé source"] == HYPERLINK
     assert first["Intitulé cible"] == "@Fidéliser la clientèle"
     assert first["Énoncé cible"] == "Fidéliser la clientèle par des actions ciblées."
     assert first["Bloc source"] == "AAA:B1 — Stratégie marketing"
     assert first["Relation"] == "équivalente" and first["Statut"] == "suggérée"
+    assert first["Évaluateur"] in ("", None) and first["Date de la décision"] in ("", None)
     assert first["Score"] == pytest.approx(0.91)
     assert first["Explication"] == "=1+1 mêmes termes"
-    assert recs[1]["Statut"] == "validée par Marie Curie le 03/05/2024"
+    # reviewer, date and note: columns of their own
+    assert (recs[1]["Statut"], recs[1]["Évaluateur"], recs[1]["Date de la décision"]) == (
+        "validée", "Marie Curie", "03/05/2024")
     assert recs[1]["Relation"] == "partielle" and recs[1]["Note"] == "-vu en commission"
     assert recs[2]["Portée de la source"] == "source plus large"
-    assert recs[4]["Portée de la source"] == "source plus étroite"
     rejected = _records(wb["AAA–CCC"])
-    assert len(rejected) == 2
-    assert {r["Statut"] for r in rejected} == {"rejetée par Jean Dupont le 10/06/2024"}
-    assert {r["Relation"] for r in rejected} == {"aucune"}
-    assert {r["Relation proposée par le modèle"] for r in rejected} == {"partielle"}
+    assert len(rejected) == 1
+    assert (rejected[0]["Statut"], rejected[0]["Évaluateur"], rejected[0]["Date de la décision"]) == (
+        "rejetée", "Jean Dupont", "10/06/2024")
+    assert rejected[0]["Relation"] == "aucune" and rejected[0]["Relation proposée par le modèle"] == "partielle"
     assert _records(wb["BBB–CCC"]) == []  # only "none" pairs: not listed
+
+
+def test_workbook_counts_equal_the_dashboards(wb, results) -> None:
+    from crossref.views import pair_counts
+
+    counts = pair_counts(results.pairs)  # what the dashboard shows
+    info = {r[0]: r[1] for r in wb["Synthèse"].iter_rows(min_row=7, values_only=True) if r[0]}
+    assert info["Correspondances équivalentes"] == str(counts["equivalent"])
+    assert info["Correspondances partielles"] == str(counts["partial"])
+    assert info["Paires validées"] == str(counts["validated"])
+    assert info["Paires rejetées"] == str(counts["rejected"])
+    rows = [r for name in ("AAA–BBB", "AAA–CCC", "BBB–CCC") for r in _records(wb[name])]
+    keys = [frozenset((r["Compétence source"], r["Compétence cible"])) for r in rows]
+    assert len(keys) == len(set(keys))  # no pair twice across the pair sheets
+    assert sum(r["Relation"] == "équivalente" for r in rows) == counts["equivalent"]
+    assert sum(r["Relation"] == "partielle" for r in rows) == counts["partial"]
+    assert sum(r["Statut"] == "validée" for r in rows) == counts["validated"]
+    assert sum(r["Statut"] == "rejetée" for r in rows) == counts["rejected"]
 
 
 def test_matrices_have_colour_scale_and_coverage(wb) -> None:
@@ -306,8 +325,8 @@ def test_summary_records_config_counts_and_versions(wb) -> None:
     assert certs[2]["Version des données"] == "sha256:ccc333"
     info = {r[0]: r[1] for r in ws.iter_rows(min_row=7, values_only=True) if r[0]}
     assert info["Date des résultats"] == "01/07/2024 09:00 UTC"
-    assert info["Paires de compétences évaluées"] == "22"
-    assert info["Paires validées"] == "2" and info["Paires rejetées"] == "2"
+    assert info["Paires de compétences évaluées"] == "11"  # each pair once (the table holds 22 orientations)
+    assert info["Paires validées"] == "1" and info["Paires rejetées"] == "1"
     model = info["Modèle (similarité)"]
     conf = make_config().to_dict()
     for name in conf["matching"].get("channels") or conf["embedding"].get("backends"):

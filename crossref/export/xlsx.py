@@ -28,8 +28,9 @@ from crossref.export.metadata import backends_text, flatten_config, recorded_con
 from crossref.export.safe import write_cell
 from crossref.io import atomic_write
 from crossref.labels import (
-    DIRECTION_FR, RELATION_FR, REVIEW_STATUS_FR, STATUS_FULL, STATUS_PARTIAL, french_datetime, fr_number,
-    pair_list_fr, status_fr,
+    COMPETENCE_COVERED, COMPETENCE_MISSING, COMPETENCE_PARTIAL, DIRECTION_FR, RELATION_FR, REVIEW_STATUS_FR,
+    STATUS_FULL, STATUS_PARTIAL, french_date, french_datetime,
+    fr_number, pair_list_fr,
 )
 from crossref.model import Corpus
 from crossref.tables import ID, register_schema, validate
@@ -63,7 +64,7 @@ DECIMAL = "0.00"
 _UNIT = [pa.Check.ge(0.0), pa.Check.le(1.0)]
 _RELATIONS_FR = list(RELATION_FR.values())
 _DIRECTIONS_FR = list(DIRECTION_FR.values())
-_STATUS_FR = pa.Check.str_matches("^(" + "|".join(REVIEW_STATUS_FR.values()) + ")")
+
 
 
 def _schema(columns: dict[str, pa.Column], **kw: Any) -> pa.DataFrameSchema:
@@ -75,12 +76,14 @@ CERTIFICATION_COLUMNS = ["Certification", "Intitulé", "Registre", "Numéro", "C
                          "Validation", "Blocs", "Compétences", "Version des données"]
 SUMMARY_COLUMNS = ["Rubrique", "Valeur"]
 MATRIX_COLUMNS = ["source_cert", "target_cert", "source_bloc", "target_bloc", "coverage", "best_pairs"]
+# One row per pair, oriented from the sheet's first certification to its second; the scope column
+# says which side is broader. Reviewer, date and note are columns of their own (filterable).
 PAIR_SHEET_COLUMNS = [
-    "Sens", "Compétence source", "Bloc source", "Intitulé source", "Énoncé source",
+    "Compétence source", "Bloc source", "Intitulé source", "Énoncé source",
     "Compétence cible", "Bloc cible", "Intitulé cible", "Énoncé cible",
     "Score", "Part sémantique", "Part lexicale", "Part critères",
-    "Relation", "Portée de la source", "Relation proposée par le modèle", "Statut", "Note",
-    "Termes communs", "Explication",
+    "Relation", "Portée de la source", "Relation proposée par le modèle", "Statut", "Évaluateur",
+    "Date de la décision", "Note", "Termes communs", "Explication",
 ]
 PASSERELLE_COLUMNS = [
     "Certification détenue", "Certification visée", "Bloc visé", "Intitulé du bloc",
@@ -116,7 +119,6 @@ register_schema("export_matrix", _schema({
     "best_pairs": pa.Column(str),
 }))
 register_schema("export_pairs", _schema({
-    "Sens": pa.Column(str),
     "Compétence source": pa.Column(str, ID),
     "Bloc source": pa.Column(str),
     "Intitulé source": pa.Column(str),
@@ -132,7 +134,9 @@ register_schema("export_pairs", _schema({
     "Relation": pa.Column(str, pa.Check.isin(_RELATIONS_FR)),
     "Portée de la source": pa.Column(str, pa.Check.isin(_DIRECTIONS_FR)),
     "Relation proposée par le modèle": pa.Column(str, pa.Check.isin(_RELATIONS_FR)),
-    "Statut": pa.Column(str, _STATUS_FR),
+    "Statut": pa.Column(str, pa.Check.isin(list(REVIEW_STATUS_FR.values()))),
+    "Évaluateur": pa.Column(str),
+    "Date de la décision": pa.Column(str),
     "Note": pa.Column(str),
     "Termes communs": pa.Column(str),
     "Explication": pa.Column(str),
@@ -301,9 +305,12 @@ def certifications_table(results: Any) -> pd.DataFrame:
     return _frame(rows, CERTIFICATION_COLUMNS, {"Blocs": int, "Compétences": int})
 
 
-def listed_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
-    """Pairs shown on the certification-pair sheets: equivalent/partial, or validated/rejected."""
+def listed_pairs(pairs: pd.DataFrame, one_way: bool = False) -> pd.DataFrame:
+    """Pairs shown on the certification-pair sheets: equivalent/partial, or validated/rejected
+    (``one_way``: one orientation of each pair, as the dashboard counts them)."""
     keep = pairs["relation"].isin(LISTED_RELATIONS) | pairs["status"].isin(LISTED_STATUSES)
+    if one_way:
+        keep &= pairs["source"] < pairs["target"]
     return pairs[keep]
 
 
@@ -333,27 +340,30 @@ def summary_table(results: Any) -> pd.DataFrame:
     conf = recorded_config(results.config)
     match = conf.get("matching", {})
     pas = conf.get("passerelles", {})
-    n_listed = len(listed_pairs(pairs))
-    rel = pairs["relation"].value_counts()
-    sta = pairs["status"].value_counts()
+    from crossref.views import pair_counts
+
+    n_listed = len(listed_pairs(pairs, one_way=True))
+    n_pairs = int((pairs["source"] < pairs["target"]).sum())
+    counts = pair_counts(pairs)  # the dashboard's counts: each pair once
     rows: list[tuple[str, str]] = [
         ("Date des résultats", french_datetime(results.created_at or "")),
         ("Outil", f"crossref {tool_version()}"),
         ("Certifications comparées", ", ".join(results.corpus.ids)),
-        ("Paires de compétences évaluées", str(len(pairs))),
-        ("Correspondances équivalentes", str(int(rel.get("equivalent", 0)))),
-        ("Correspondances partielles", str(int(rel.get("partial", 0)))),
-        ("Paires validées", str(int(sta.get("validated", 0)))),
-        ("Paires rejetées", str(int(sta.get("rejected", 0)))),
+        ("Paires de compétences évaluées", str(n_pairs)),
+        ("Correspondances équivalentes", str(counts["equivalent"])),
+        ("Correspondances partielles", str(counts["partial"])),
+        ("Paires validées", str(counts["validated"])),
+        ("Paires rejetées", str(counts["rejected"])),
         ("Modèle (similarité)", backends_text(conf)),
         *calibration_rows(match.get("calibration", "")),
         (f"Seuil « {STATUS_FULL} » (couverture)", fr_number(pas.get("full_coverage"))),
         (f"Seuil « {STATUS_PARTIAL} » (couverture)", fr_number(pas.get("partial_coverage"))),
         ("Feuilles par paire de certifications",
          f"{n_listed} paires listées : celles de relation équivalente ou partielle et celles revues "
-         f"(validées ou rejetées). Les {len(pairs) - n_listed} paires de relation « aucune » non revues "
-         "ne sont pas listées ; elles figurent dans les exports CSV et JSON. Chaque paire figure dans "
-         "les deux sens (source → cible et cible → source)."),
+         f"(validées ou rejetées). Les {n_pairs - n_listed} paires de relation « aucune » non revues "
+         "ne sont pas listées ; elles figurent dans les exports CSV et JSON. Chaque paire figure une fois, "
+         "de la première certification de la feuille vers la seconde ; la colonne « Portée de la source » "
+         "dit laquelle des deux compétences couvre plus large."),
         ("Matrices",
          "Pour chaque couple de certifications A → B : part de chaque bloc de B (colonnes) couverte par "
          "chaque bloc de A (lignes), de 0 % (blanc) à 100 % (vert)."),
@@ -365,22 +375,19 @@ def summary_table(results: Any) -> pd.DataFrame:
 
 
 def pair_sheet_table(results: Any, a: str, b: str) -> pd.DataFrame:
-    """Listed pairs between certifications ``a`` and ``b`` (both orientations, a → b first)."""
+    """Listed pairs between certifications ``a`` and ``b``: one row per pair, oriented a → b."""
     pairs = listed_pairs(results.pairs)
-    sub = pairs[((pairs["source_cert"] == a) & (pairs["target_cert"] == b))
-                | ((pairs["source_cert"] == b) & (pairs["target_cert"] == a))]
+    sub = pairs[(pairs["source_cert"] == a) & (pairs["target_cert"] == b)]
     order = {c.id: k for k, c in enumerate(results.corpus.competences())}
-    sub = sub.assign(
-        _o=(sub["source_cert"] != a).astype(int),
-        _s=sub["source"].map(lambda x: order.get(x, len(order))),
-    ).sort_values(["_o", "_s", "score"], ascending=[True, True, False], kind="mergesort")
+    sub = sub.assign(_s=sub["source"].map(lambda x: order.get(x, len(order)))).sort_values(
+        ["_s", "score"], ascending=[True, False], kind="mergesort")
     corpus = results.corpus
     rows = []
     for r in sub.to_dict(orient="records"):
         s_title, s_text = _comp_texts(corpus, r["source"])
         t_title, t_text = _comp_texts(corpus, r["target"])
+        reviewed = r["status"] != "suggested"
         rows.append({
-            "Sens": f"{r['source_cert']} → {r['target_cert']}",
             "Compétence source": r["source"],
             "Bloc source": _bloc_label(corpus, r["source_bloc"]),
             "Intitulé source": s_title,
@@ -396,7 +403,9 @@ def pair_sheet_table(results: Any, a: str, b: str) -> pd.DataFrame:
             "Relation": RELATION_FR[r["relation"]],
             "Portée de la source": DIRECTION_FR[r["direction"]],
             "Relation proposée par le modèle": RELATION_FR[r["model_relation"]],
-            "Statut": status_fr(r["status"], r["reviewer"], r["decided_at"]),
+            "Statut": REVIEW_STATUS_FR[r["status"]],
+            "Évaluateur": r["reviewer"] if reviewed else "",
+            "Date de la décision": french_date(r["decided_at"]) if reviewed else "",
             "Note": r["note"],
             "Termes communs": r["shared_terms"],
             "Explication": r["explanation"],
@@ -415,33 +424,93 @@ def matrix_long_table(results: Any) -> pd.DataFrame:
     return validate(df, "export_matrix")
 
 
+def passerelle_rows(result: dict, corpus: Corpus) -> list[dict]:
+    """One passerelle (crossref.passerelles.passerelle) as rows of the « Passerelles » sheet."""
+    from crossref.passerelles import passerelle_table
+
+    rows = []
+    for r in passerelle_table(result).to_dict(orient="records"):
+        rows.append({
+            "Certification détenue": r["from_cert"],
+            "Certification visée": r["to_cert"],
+            "Bloc visé": r["bloc"],
+            "Intitulé du bloc": r["title"],
+            "Compétences du bloc": int(r["competences"]),
+            "Couverture": float(r["coverage"]),
+            "Statut du bloc": r["status"],
+            "Compétences couvertes": int(r["matched_count"]),
+            "Correspondances retenues": "\n".join(
+                pair_list_fr(m.strip()) for m in r["matched"].split(";") if m.strip()),
+            "Compétences partiellement couvertes": _with_titles(corpus, r["partial"]),
+            "Compétences à justifier": _with_titles(corpus, r["missing"]),
+            "Statut de la certification": r["overall_status"],
+            "Explication": str(result.get("explanation", "")),
+        })
+    return rows
+
+
+_PASSERELLE_TYPES = {"Compétences du bloc": int, "Couverture": float, "Compétences couvertes": int}
+
+
 def passerelles_table(results: Any) -> pd.DataFrame:
     """One row per held certification → target certification → target bloc."""
-    from crossref.passerelles import all_passerelles, passerelle_table
+    from crossref.passerelles import all_passerelles
 
-    corpus = results.corpus
+    rows = [row for p in all_passerelles(results.pairs, results.corpus, results.config.passerelles)
+            for row in passerelle_rows(p, results.corpus)]
+    return _frame(rows, PASSERELLE_COLUMNS, _PASSERELLE_TYPES)
+
+
+PASSERELLE_COMPETENCE_COLUMNS = ["Bloc visé", "Compétence visée", "Intitulé", "État", "Compétence détenue",
+                                 "Score", "Relation", "Explication"]
+register_schema("export_passerelle_competences", _schema({
+    "Bloc visé": pa.Column(str, ID),
+    "Compétence visée": pa.Column(str, ID, unique=True),
+    "Intitulé": pa.Column(str),
+    "État": pa.Column(str, pa.Check.isin([COMPETENCE_COVERED, COMPETENCE_PARTIAL, COMPETENCE_MISSING])),
+    "Compétence détenue": pa.Column(str),
+    "Score": pa.Column(float, _UNIT, nullable=True),
+    "Relation": pa.Column(str),
+    "Explication": pa.Column(str),
+}))
+
+
+def passerelle_competences_table(result: dict, corpus: Corpus) -> pd.DataFrame:
+    """Every competence of the target of one passerelle: its state and the held competence behind it.
+    A competence is in one state only (« partiellement couverte » is not also « à justifier »)."""
+    target = corpus.certification(result["to"])
+    best: dict[str, dict] = {}
+    for b in result["blocs"]:
+        for m in b["matched"]:
+            best.setdefault(m["target"], m)
     rows = []
-    for p in all_passerelles(results.pairs, corpus, results.config.passerelles):
-        flat = passerelle_table(p)
-        for r in flat.to_dict(orient="records"):
+    for b in result["blocs"]:
+        partial, missing = set(b.get("partial", [])), set(b["missing"])
+        for comp in target.competences_of(b["bloc"]):
+            m = best.get(comp.id)
             rows.append({
-                "Certification détenue": r["from_cert"],
-                "Certification visée": r["to_cert"],
-                "Bloc visé": r["bloc"],
-                "Intitulé du bloc": r["title"],
-                "Compétences du bloc": int(r["competences"]),
-                "Couverture": float(r["coverage"]),
-                "Statut du bloc": r["status"],
-                "Compétences couvertes": int(r["matched_count"]),
-                "Correspondances retenues": "\n".join(
-                    pair_list_fr(m.strip()) for m in r["matched"].split(";") if m.strip()),
-                "Compétences partiellement couvertes": _with_titles(corpus, r["partial"]),
-                "Compétences à justifier": _with_titles(corpus, r["missing"]),
-                "Statut de la certification": r["overall_status"],
-                "Explication": str(p.get("explanation", "")),
+                "Bloc visé": b["bloc"],
+                "Compétence visée": comp.id,
+                "Intitulé": comp.title,
+                "État": COMPETENCE_PARTIAL if comp.id in partial else
+                        COMPETENCE_MISSING if comp.id in missing else COMPETENCE_COVERED,
+                "Compétence détenue": m.get("source", "") if m else "",
+                "Score": float(m["score"]) if m else None,
+                "Relation": RELATION_FR.get(m["relation"], m["relation"]) if m else "",
+                "Explication": m.get("explanation", "") if m else "",
             })
-    types = {"Compétences du bloc": int, "Couverture": float, "Compétences couvertes": int}
-    return _frame(rows, PASSERELLE_COLUMNS, types)
+    return _frame(rows, PASSERELLE_COMPETENCE_COLUMNS, {"Score": float})
+
+
+def passerelle_workbook(result: dict, corpus: Corpus) -> Workbook:
+    """One passerelle as a workbook in French (« Passerelle », « Compétences »), laid out like the officers'."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    write_table(wb.create_sheet("Passerelle"),
+                _frame(passerelle_rows(result, corpus), PASSERELLE_COLUMNS, _PASSERELLE_TYPES), "export_passerelles")
+    write_table(wb.create_sheet("Compétences"), passerelle_competences_table(result, corpus),
+                "export_passerelle_competences")
+    return wb
 
 
 def clusters_table(results: Any) -> pd.DataFrame:

@@ -679,78 +679,13 @@ def graphml_bytes(snap: Snapshot) -> bytes:
     return _cached_bytes("graphml", snap.key, make)
 
 
-def table_workbook_bytes(sheets: dict[str, pd.DataFrame], schemas: dict[str, str] | None = None) -> bytes:
-    """A small workbook of the given tables (one sheet each), no cell ever a formula.
-
-    A sheet whose table has a registered schema (``schemas[name]``) is laid out
-    by crossref.export.xlsx.write_table (validated); the others cell by cell
-    through crossref.export.safe.write_cell.
-    """
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    from crossref.export.safe import write_cell
-    from crossref.export.xlsx import write_table
-
-    schemas = schemas or {}
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, df in sheets.items():
-        ws = wb.create_sheet(name[:31])
-        if name in schemas:
-            write_table(ws, df, schemas[name])
-            continue
-        for j, col in enumerate(df.columns, start=1):
-            write_cell(ws, 1, j, str(col)).font = Font(bold=True)
-            ws.column_dimensions[ws.cell(row=1, column=j).column_letter].width = min(
-                60, max(10, len(str(col)) + 2, *(len(str(v)) + 2 for v in df[col].head(200))))
-        for i, record in enumerate(df.itertuples(index=False, name=None), start=2):
-            for j, value in enumerate(record, start=1):
-                write_cell(ws, i, j, value).alignment = Alignment(vertical="top", wrap_text=True)
-        ws.freeze_panes = "A2"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-def passerelle_competences(result: dict, corpus: Any) -> pd.DataFrame:
-    """Per target competence of a passerelle / VAE dict: bloc, title, state and best match."""
-    from crossref.labels import COMPETENCE_COVERED, COMPETENCE_MISSING, COMPETENCE_PARTIAL, RELATION_FR
-
-    vae_mode = result["from"] == "VAE"
-    target = corpus.certification(result["to"])
-    best: dict[str, dict] = {}
-    for b in result["blocs"]:
-        for m in b["matched"]:
-            best.setdefault(m["target"], m)
-    rows = []
-    for b in result["blocs"]:
-        partial, missing = set(b.get("partial", [])), set(b["missing"])
-        for comp in target.competences_of(b["bloc"]):
-            m = best.get(comp.id)
-            rows.append({
-                "Bloc": b["bloc"],
-                "Compétence": comp.id,
-                "Intitulé": comp.title,
-                "État": COMPETENCE_PARTIAL if comp.id in partial else
-                        COMPETENCE_MISSING if comp.id in missing else COMPETENCE_COVERED,
-                "Correspondance": (m.get("sentence", "") if vae_mode else m.get("source", "")) if m else "",
-                "Score": float(m["score"]) if m else None,
-                "Relation": RELATION_FR.get(m["relation"], m["relation"]) if m else "",
-            })
-    return pd.DataFrame(rows, columns=["Bloc", "Compétence", "Intitulé", "État", "Correspondance", "Score",
-                                       "Relation"])
-
-
 def passerelle_workbook_bytes(result: dict, corpus: Any) -> bytes:
-    """A passerelle or VAE result as an Excel workbook: blocs (schema "passerelle"), competences, sentences."""
-    from crossref.passerelles import passerelle_table
+    """A passerelle as an Excel workbook in French, through the officers' workbook writer."""
+    from crossref.export.xlsx import passerelle_workbook
 
-    sheets = {"Blocs": passerelle_table(result), "Compétences": passerelle_competences(result, corpus)}
-    if result["from"] == "VAE":
-        sheets["Phrases"] = pd.DataFrame({"N°": range(1, len(result["sentences"]) + 1),
-                                          "Phrase": result["sentences"]})
-    return table_workbook_bytes(sheets, schemas={"Blocs": "passerelle"})
+    buf = io.BytesIO()
+    passerelle_workbook(result, corpus).save(buf)
+    return buf.getvalue()
 
 
 # ---------------------------------------------------------------- VAE
