@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from crossref.coverage import best_pairs_by_cell
-from crossref.labels import STATUS_FULL, STATUS_NONE, STATUS_PARTIAL, fr_percent, pair_line_fr
+from crossref.labels import STATUS_FULL, STATUS_NONE, STATUS_PARTIAL, fr_decimal, fr_percent, pair_line_fr
 from crossref.model import Corpus
 
 COLORSCALE = "Blues"
@@ -159,5 +159,44 @@ def passerelle_bar(result: Mapping[str, Any], *, title: str | None = None) -> go
         xaxis={"title": f"Bloc de {result['to']}", "categoryorder": "array", "categoryarray": order},
         yaxis={"title": "Couverture", "range": [0, 1.05], "tickformat": ".0%"},
         legend_title_text="Statut",
+    )
+    return fig
+
+
+def contribution_waterfall(contrib: Mapping[str, Any], *, top: int = 8) -> go.Figure:
+    """Waterfall of a pair's score (:func:`crossref.explain.pair_contributions`): the model's base,
+    each feature's contribution (the ``top`` largest, the rest summed), then the total logit; the
+    parts add up to it exactly, and the title gives the score it maps to."""
+    feats = sorted(contrib["features"], key=lambda f: -abs(f["contribution"]))
+    shown, rest = feats[:top], feats[top:]
+    labels = ["base du modèle"] + [f["label"] for f in shown]
+    values = [float(contrib["intercept"])] + [float(f["contribution"]) for f in shown]
+    if rest:
+        labels.append(f"{len(rest)} autres éléments")
+        values.append(float(sum(f["contribution"] for f in rest)))
+    labels.append("total (logit)")
+    values.append(float(contrib["logit"]))
+
+    def signed(v: float) -> str:
+        return ("+" if v >= 0 else "−") + fr_decimal(abs(v))
+
+    fig = go.Figure(go.Waterfall(
+        orientation="h",
+        measure=["relative"] * (len(labels) - 1) + ["total"],
+        y=labels, x=values,
+        text=[signed(v) for v in values[:-1]] + [fr_decimal(values[-1])],
+        textposition="outside",
+        hovertext=[f"{lab} : {signed(v)}" for lab, v in zip(labels, values)],
+        hoverinfo="text",
+        increasing={"marker": {"color": "#2e7d32"}}, decreasing={"marker": {"color": "#c62828"}},
+        totals={"marker": {"color": "#1565c0"}},
+        connector={"line": {"color": "#bbb"}},
+    ))
+    fig.update_layout(
+        title=f"Score {fr_decimal(contrib['score'])} = sigmoïde du total {fr_decimal(contrib['logit'])}",
+        yaxis={"autorange": "reversed", "title": None},
+        xaxis={"title": "contribution au logit (vers « listée » à droite)", "separatethousands": False},
+        separators=", ", height=90 + 28 * len(labels), margin={"l": 10, "r": 40, "t": 50, "b": 40},
+        showlegend=False,
     )
     return fig

@@ -363,6 +363,10 @@ class _LazyScorer:
                 self._state = (info, emb, self._sentence_stats(info, emb, core_vectors), core_vectors)
             return self._state
 
+    def state(self) -> tuple[dict[str, Any], Embeddings, dict[str, Any], list[Any]]:
+        """The corpus views and embeddings (loaded once): also what a pair's features are recomputed from."""
+        return self._load()
+
     def warm(self) -> None:
         """Load the embedders and embed one text with each, so the first analysis is quick."""
         info, emb, _, _ = self._load()

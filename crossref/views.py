@@ -10,12 +10,13 @@ Tables returned may be shared between sessions: callers must not modify them in 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
 import pandas as pd
 
-from crossref.labels import DIRECTION_FR, RELATION_FR, pair_line_fr
+from crossref.labels import DIRECTION_FR, RELATION_FR, fr_percent, pair_line_fr
 from crossref.labels import REVIEW_STATUS_FR as STATUS_FR
 
 
@@ -293,3 +294,40 @@ def pair_row(pairs: pd.DataFrame, positions: dict[tuple[str, str], int], source:
     """The row of pair (source, target) (KeyError when absent)."""
     return pairs.iloc[positions[(source, target)]]
 
+
+
+# ---------------------------------------------------------------- explanations
+_CLAUSE_EDGE = re.compile(r"[,;:.()\n]")
+
+
+def whole_clause(statement: str, phrase: str) -> str:
+    """The aligned phrase widened to the whole clause of ``statement`` it sits in (between
+    punctuation marks), so that a reviewer reads « en faisant preuve d'intelligence situationnelle
+    et d'équité et en prenant les décisions adaptées », not a fragment. The phrase itself when it
+    is not found in the statement."""
+    phrase = (phrase or "").strip().rstrip(".;,:")
+    if not phrase:
+        return ""
+    pattern = re.compile(r"\s+".join(re.escape(w) for w in phrase.split()), re.IGNORECASE)
+    m = pattern.search(statement or "")
+    if m is None:
+        return phrase
+    start = max((e.end() for e in _CLAUSE_EDGE.finditer(statement, 0, m.start())), default=0)
+    end_m = _CLAUSE_EDGE.search(statement, m.end())
+    end = end_m.start() if end_m else len(statement)
+    return statement[start:end].strip()
+
+
+def criteria_comparable(corpus: Any, source: str, target: str) -> bool:
+    """Whether the critères part means something for the pair: both competences have critères of
+    their own (critères shared by a whole bloc are never compared, so the part would read 0)."""
+    def own(comp_id: str) -> bool:
+        return bool(corpus.certification_of(comp_id).own_criteria(comp_id))
+
+    return own(source) and own(target)
+
+
+def direction_text(source_covers_target: float, target_covers_source: float) -> str:
+    """The clause coverage behind a direction claim, in French."""
+    return (f"La source couvre {fr_percent(source_covers_target)} des propositions de la cible ; "
+            f"la cible couvre {fr_percent(target_covers_source)} de celles de la source.")

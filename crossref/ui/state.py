@@ -703,6 +703,20 @@ def _vae_warm_thread(key: str, _results: Any) -> Any:
     return thread
 
 
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _pair_explanation(_snap: Snapshot, key: str, source: str, target: str) -> tuple[dict, Any]:
+    from crossref.explain import pair_contributions
+    from crossref.figures import contribution_waterfall
+
+    contrib = pair_contributions(_snap.results, source, target)
+    return contrib, contribution_waterfall(contrib)
+
+
+def pair_explanation(snap: Snapshot, source: str, target: str) -> tuple[dict, Any]:
+    """(the pair model's contributions, their waterfall figure), once per results and pair."""
+    return _pair_explanation(snap, snap.key, source, target)
+
+
 def warm_vae_scorer(snap: Snapshot) -> None:
     """So that the first analysis does not wait for the models: they load while the advisor types."""
     _vae_warm_thread(snap.key, snap.results)

@@ -12,7 +12,7 @@ from crossref.ui.components import (
     DIRECTION_FR, RELATION_FR, RELATIONS, STATUS_FR, STATUSES, bloc_label, cert_label,
     escape, highlight_html, html_list, status_fr,
 )
-from crossref.views import PairFilter
+from crossref.views import PairFilter, criteria_comparable, direction_text, whole_clause
 
 MAX_OPTIONS = 500  # pairs offered in the selector (the table shows them all)
 
@@ -98,10 +98,15 @@ with st.container(horizontal=True):
              color=STATUS_BADGE.get(row["status"], "gray"))
     st.badge(f"Portée : {DIRECTION_FR.get(row['direction'], row['direction'])}", color="violet")
 m = st.columns(5)
-m[0].metric("Score", fr_decimal(row['score']), help="Score final calibré (0 à 1)")
+m[0].metric("Score", fr_decimal(row['score']),
+            help="Probabilité qu'un chargé de certification retienne la paire (modèle de paires calibré)")
 m[1].metric("Sémantique", fr_decimal(row['semantic']), help="Similarité des énoncés (modèle de phrases)")
 m[2].metric("Lexical", fr_decimal(row['lexical']), help="Vocabulaire commun (énoncés et critères propres)")
-m[3].metric("Critères", fr_decimal(row['criteria']), help="Vocabulaire commun des critères d'évaluation")
+if criteria_comparable(corpus, source, target):
+    m[3].metric("Critères", fr_decimal(row['criteria']), help="Vocabulaire commun des critères propres")
+else:  # critères shared by a whole bloc are never compared: a 0 would mean nothing
+    m[3].metric("Critères", "—", help="Non comparés : l'une des compétences n'a pas de critères propres "
+                                      "(critères communs à tout le bloc)")
 m[4].metric("Rang", int(row["rank"]), help="Rang de la cible parmi les candidats de la source dans sa certification")
 st.caption(md(f"Statut : {status_fr(row['status'], row['reviewer'], row['decided_at'])}"
               + (f" — note : {row['note']}" if row["note"] else "")))
@@ -110,7 +115,7 @@ st.caption(md(f"Statut : {status_fr(row['status'], row['reviewer'], row['decided
 def _side(column, comp_id: str, phrase: str, title: str) -> None:
     comp = corpus.competence(comp_id)
     cert = corpus.certification_of(comp_id)
-    body, found = highlight_html(comp.statement, [phrase])
+    body, found = highlight_html(comp.statement, [whole_clause(comp.statement, phrase)])
     parts = [
         f"<div style='font-size:0.85em;color:#555'>{escape(title)} · {escape(cert_label(corpus, cert.id))}<br>"
         f"{escape(bloc_label(corpus, comp.bloc_id))}</div>",
@@ -138,6 +143,16 @@ st.markdown("**Explication**")
 st.info(md(row["explanation"]))
 if row["shared_terms"]:
     st.caption(md(f"Termes communs : {row['shared_terms']}"))
+if st.toggle("Décomposer le score : contributions qui s'additionnent, et portée", key="eq_explain"):
+    try:
+        with st.spinner("Décomposition du score (première fois : chargement des modèles)…"):
+            contrib, waterfall = state.pair_explanation(snap, source, target)
+    except CrossrefError as exc:
+        st.error(md(exc))
+    else:
+        st.caption(md(f"Portée « {DIRECTION_FR.get(row['direction'], row['direction'])} » : "
+                      + direction_text(contrib["source_covers_target"], contrib["target_covers_source"])))
+        st.plotly_chart(waterfall, width="stretch", key="eq_waterfall")
 
 hist = state.pair_history(config, source, target, snap.version)
 with st.expander(f"Historique des décisions ({len(hist)})"):
