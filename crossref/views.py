@@ -331,3 +331,45 @@ def direction_text(source_covers_target: float, target_covers_source: float) -> 
     """The clause coverage behind a direction claim, in French."""
     return (f"La source couvre {fr_percent(source_covers_target)} des propositions de la cible ; "
             f"la cible couvre {fr_percent(target_covers_source)} de celles de la source.")
+
+
+# ---------------------------------------------------------------- what an import changed
+def import_changes(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, Any]:
+    """What changed in the pairs table between two results (before and after an import or a removal):
+    among the pairs present in both, relations and scores that moved; pairs that came or went."""
+    key = ["source", "target"]
+    a = before[before["source"] < before["target"]][key + ["relation", "score"]]
+    b = after[after["source"] < after["target"]][key + ["relation", "score"]]
+    both = a.merge(b, on=key, suffixes=("_before", "_after"))
+    moved = (both["score_before"] - both["score_after"]).abs() > 5e-5
+    changed = both[both["relation_before"] != both["relation_after"]]
+    added = len(b) - len(both)
+    removed = len(a) - len(both)
+    new = b.merge(a[key], on=key, how="left", indicator=True)
+    new = new[new["_merge"] == "left_only"]
+    return {
+        "relations_changed": len(changed),
+        "scores_moved": int(moved.sum()),
+        "changed_pairs": [f"{r.source} / {r.target} : {RELATION_FR[r.relation_before]} → {RELATION_FR[r.relation_after]}"
+                          for r in changed.itertuples()][:20],
+        "pairs_added": added,
+        "pairs_removed": removed,
+        "new_proposed": int(new["relation"].isin(["equivalent", "partial"]).sum()),
+    }
+
+
+def import_changes_text(changes: dict[str, Any]) -> str:
+    """The French sentence the dashboard shows after an import or a removal."""
+    parts = []
+    if changes["pairs_added"]:
+        parts.append(f"{changes['pairs_added']} nouvelle(s) paire(s) évaluée(s), dont "
+                     f"{changes['new_proposed']} proposée(s)")
+    if changes["pairs_removed"]:
+        parts.append(f"{changes['pairs_removed']} paire(s) retirée(s)")
+    if changes["relations_changed"] or changes["scores_moved"]:
+        parts.append(f"entre les certifications déjà chargées : {changes['relations_changed']} relation(s) "
+                     f"changée(s), {changes['scores_moved']} score(s) modifié(s)"
+                     + (" (" + " ; ".join(changes["changed_pairs"]) + ")" if changes["changed_pairs"] else ""))
+    else:
+        parts.append("aucune relation ni aucun score ne change entre les certifications déjà chargées")
+    return "Ce qui a changé : " + ", ".join(parts) + "."

@@ -423,6 +423,10 @@ def test_upload_preview_add_and_remove(own_data):
     assert files[0].parent == Path(own_data.data_dir) / state.IMPORTED_DIR
     assert files[0].read_bytes() == EXAMPLE_CSV.read_bytes()
     assert any("ajouté" in visible(s.value) for s in at.success)
+    # the dashboard says what the import changed (here: new pairs only, nothing among the others)
+    said = [visible(i.value) for i in at.info if "Ce qui a changé" in visible(i.value)]
+    assert said and "nouvelle(s) paire(s)" in said[0]
+    assert "aucune relation ni aucun score ne change entre les certifications déjà chargées" in said[0]
     # the new certification joins the corpus (matched against the others)
     at.switch_page(PAGES[0].app_relative).run()
     assert not at.exception, [e.value for e in at.exception]
@@ -431,8 +435,16 @@ def test_upload_preview_add_and_remove(own_data):
     at.switch_page(PAGE["importer.py"].app_relative).run()
     at.selectbox(key="imp_remove_name").set_value("mon_modele.csv")
     at.button(key="imp_remove").click().run()
+    # a destructive action asks first: nothing removed yet; « Annuler » keeps the file
+    assert state.imported_files(own_data)
+    assert any("Retirer mon_modele.csv du corpus ?" in visible(w.value) for w in at.warning)
+    at.button(key="imp_remove_cancel").click().run()
+    assert state.imported_files(own_data) and not at.warning
+    at.button(key="imp_remove").click().run()
+    at.button(key="imp_remove_confirm").click().run()
     assert not state.imported_files(own_data)
     assert any("retiré" in visible(s.value) for s in at.success)
+    assert any("paire(s) retirée(s)" in visible(i.value) for i in at.info)
 
 
 def test_filenames_are_sanitised():

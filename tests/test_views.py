@@ -282,3 +282,30 @@ def test_labels_as_before(results):
         assert views.bloc_label(corpus, bloc.id, 50) == _old_bloc_label(corpus, bloc.id, 50)
     assert views.comp_label(corpus, "ZZ:C1") == "ZZ:C1" and views.bloc_label(corpus, "ZZ:B1") == "ZZ:B1"
     assert views.cert_label(corpus, "ZZ") == "ZZ"
+
+
+def test_import_changes_says_what_moved() -> None:
+    import pandas as pd
+
+    from crossref.views import import_changes, import_changes_text
+
+    def table(rows):
+        out = []
+        for s, t, rel, score in rows:  # both orientations, as the pairs table holds them
+            out += [(s, t, rel, score), (t, s, rel, score)]
+        return pd.DataFrame(out, columns=["source", "target", "relation", "score"])
+
+    before = table([("A:C1", "B:C1", "partial", 0.5), ("A:C2", "B:C1", "none", 0.1)])
+    same = table([("A:C1", "B:C1", "partial", 0.5), ("A:C2", "B:C1", "none", 0.1),
+                  ("A:C1", "X:C1", "equivalent", 0.9), ("B:C1", "X:C1", "none", 0.0)])
+    c = import_changes(before, same)
+    assert (c["pairs_added"], c["new_proposed"], c["relations_changed"], c["scores_moved"]) == (2, 1, 0, 0)
+    assert "aucune relation ni aucun score ne change" in import_changes_text(c)
+    moved = table([("A:C1", "B:C1", "equivalent", 0.8), ("A:C2", "B:C1", "none", 0.1)])
+    c = import_changes(before, moved)
+    assert (c["relations_changed"], c["scores_moved"], c["pairs_added"]) == (1, 1, 0)
+    text = import_changes_text(c)
+    assert "1 relation(s) changée(s), 1 score(s) modifié(s)" in text
+    assert "A:C1 / B:C1 : partielle → équivalente" in text
+    c = import_changes(same, before)
+    assert c["pairs_removed"] == 2 and "2 paire(s) retirée(s)" in import_changes_text(c)

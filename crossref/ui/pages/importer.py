@@ -8,6 +8,7 @@ from crossref.errors import CrossrefError
 from crossref.mdsafe import escape_markdown as md
 from crossref.parsing import MAX_INPUT_BYTES
 from crossref.ui import state
+from crossref.views import import_changes, import_changes_text
 
 st.title("Importer un référentiel")
 state.show_flash()
@@ -35,6 +36,21 @@ with st.expander("Exemple de modèle CSV"):
             "statement,criteria\nEXEMPLE,Conseiller relation client,B1,Accueillir et conseiller le client,"
             "C1.1,Accueillir le client,\"Accueillir le client en magasin…\",Critère 1 | Critère 2",
             language="text")
+
+
+
+def _pairs_now():
+    """The pairs table on screen now (to say afterwards what an import or a removal changed)."""
+    try:
+        return state.snapshot(config).results.pairs
+    except CrossrefError:
+        return None
+
+
+def _flash_changes(before, after) -> None:
+    if before is not None and after is not None:
+        state.flash(import_changes_text(import_changes(before, after)), "info")
+
 
 nonce = st.session_state.setdefault("imp_nonce", 0)
 uploaded = st.file_uploader("Fichier du référentiel", type=[s.lstrip(".") for s in state.UPLOAD_SUFFIXES],
@@ -71,6 +87,7 @@ if uploaded is not None:
         st.caption(f"Sera enregistré sous {md(state.IMPORTED_DIR + '/' + upload.filename)} ; les correspondances "
                    "seront recalculées avec ce référentiel (quelques dizaines de secondes).")
         if st.button("Ajouter au corpus", type="primary", key="imp_add", icon=":material/add:"):
+            before = _pairs_now()
             try:
                 state.save_upload(config, upload)
             except CrossrefError as exc:
@@ -78,12 +95,14 @@ if uploaded is not None:
             else:
                 st.session_state.pop("imp_checked", None)
                 st.session_state["imp_nonce"] = nonce + 1  # empties the uploader
+                after = None
                 try:  # match the new référentiel against the others now, with progress shown here
-                    state.snapshot(config)
+                    after = state.snapshot(config).results.pairs
                 except CrossrefError as exc:
                     state.flash(f"Référentiel ajouté, mais le calcul a échoué : {exc}", "error")
                 state.flash(f"{upload.filename} ajouté : "
                             + ", ".join(c.id for c in upload.certifications) + " fait désormais partie du corpus.")
+                _flash_changes(before, after)
                 st.rerun()
 
 st.subheader("Référentiels importés")
@@ -94,11 +113,29 @@ else:
     st.dataframe(summary, hide_index=True, width="stretch")
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     to_remove = c1.selectbox("Retirer un référentiel importé", summary["Fichier"].tolist(), key="imp_remove_name")
-    if c2.button("Retirer", key="imp_remove", icon=":material/delete:", width="stretch"):
-        try:
-            state.remove_imported(config, to_remove)
-        except CrossrefError as exc:
-            st.error(md(exc))
-        else:
-            state.flash(f"{to_remove} retiré du corpus.")
+    if c2.button("Retirer…", key="imp_remove", icon=":material/delete:", width="stretch"):
+        st.session_state["imp_remove_pending"] = to_remove
+    pending = st.session_state.get("imp_remove_pending")
+    if pending == to_remove:  # a destructive action: confirmed first
+        st.warning(md(f"Retirer {pending} du corpus ? Ses correspondances disparaîtront des matrices, "
+                      "passerelles et exports (les décisions enregistrées sont conservées)."))
+        k1, k2 = st.columns(2)
+        if k1.button("Confirmer le retrait", key="imp_remove_confirm", type="primary", width="stretch"):
+            st.session_state.pop("imp_remove_pending", None)
+            before = _pairs_now()
+            try:
+                state.remove_imported(config, pending)
+            except CrossrefError as exc:
+                st.error(md(exc))
+            else:
+                state.flash(f"{pending} retiré du corpus.")
+                after = None
+                try:
+                    after = state.snapshot(config).results.pairs
+                except CrossrefError:
+                    pass
+                _flash_changes(before, after)
+                st.rerun()
+        if k2.button("Annuler", key="imp_remove_cancel", width="stretch"):
+            st.session_state.pop("imp_remove_pending", None)
             st.rerun()
