@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from crossref.labels import DIRECTION_FR, RELATION_FR, fr_percent, pair_line_fr
+from crossref.labels import DIRECTION_FR, RELATION_FR, fr_decimal, fr_percent, pair_line_fr
 from crossref.labels import REVIEW_STATUS_FR as STATUS_FR
 
 
@@ -159,13 +159,13 @@ def strongest_overlap(summary: pd.DataFrame) -> tuple[str, str, float] | None:
 def cell_table(cell: pd.DataFrame, corpus: Any) -> pd.DataFrame:
     """The pairs behind one cell of a bloc matrix (crossref.coverage.bloc_cell_pairs), labelled in French."""
     return pd.DataFrame({
+        "Score": [fr_decimal(x) for x in cell["score"]],
+        "Relation": cell["relation"].map(RELATION_FR),
+        "Statut": cell["status"].map(STATUS_FR),
         "Compétence source": [comp_label(corpus, s) for s in cell["source"]],
         "Compétence cible": [comp_label(corpus, t) for t in cell["target"]],
-        "Score": cell["score"].astype(float),
-        "Relation": cell["relation"].map(RELATION_FR),
-        "Crédit": cell["credit"].astype(float),
+        "Crédit": [fr_decimal(x) for x in cell["credit"]],
         "Portée": cell["direction"].map(DIRECTION_FR),
-        "Statut": cell["status"].map(STATUS_FR),
         "Passage source": cell["source_phrase"],
         "Passage cible": cell["target_phrase"],
         "Explication": cell["explanation"],
@@ -196,9 +196,15 @@ class PairFilter:
     one_way: bool = True
 
 
-def filter_pairs(pairs: pd.DataFrame, f: PairFilter) -> pd.DataFrame:
+def competence_texts(corpus: Any) -> dict[str, str]:
+    """Per competence id: its title and statement, lower-cased (what the search looks into)."""
+    return {c.id: f"{c.title} {c.statement}".lower() for cert in corpus for c in cert.competences}
+
+
+def filter_pairs(pairs: pd.DataFrame, f: PairFilter, texts: dict[str, str] | None = None) -> pd.DataFrame:
     """The pairs kept by the filters, best score first (then source, target); with ``one_way``, the
-    first orientation of each pair only. Index reset (row i is the table's row i)."""
+    first orientation of each pair only. The search looks into both ids, the explanation and, with
+    ``texts`` (:func:`competence_texts`), both competences' titles and statements. Index reset."""
     mask = (
         pairs["source_cert"].isin(f.source_certs)
         & pairs["target_cert"].isin(f.target_certs)
@@ -212,6 +218,8 @@ def filter_pairs(pairs: pd.DataFrame, f: PairFilter) -> pd.DataFrame:
     search = f.search.strip().lower()
     if search:
         hay = (view["source"] + " " + view["target"] + " " + view["explanation"]).str.lower()
+        if texts is not None:
+            hay = hay + " " + view["source"].map(texts).fillna("") + " " + view["target"].map(texts).fillna("")
         view = view[hay.str.contains(search, regex=False)]
     view = view.sort_values(["score", "source", "target"], ascending=[False, True, True], kind="stable")
     if f.one_way:
@@ -221,23 +229,25 @@ def filter_pairs(pairs: pd.DataFrame, f: PairFilter) -> pd.DataFrame:
     return view.reset_index(drop=True)
 
 
-PAIRS_TABLE_COLUMNS = ["Source", "Intitulé source", "Cible", "Intitulé cible", "Score", "Relation", "Modèle",
-                       "Statut", "Portée"]
+# Decisive columns first: at 1366 px they are on screen without scrolling sideways.
+PAIRS_TABLE_COLUMNS = ["Score", "Relation", "Statut", "Portée", "Source", "Cible", "Intitulé source",
+                       "Intitulé cible", "Modèle"]
 
 
 def pairs_table(view: pd.DataFrame, corpus: Any) -> pd.DataFrame:
-    """The Équivalences table: one row per pair of ``view``, labelled in French."""
+    """The Équivalences table: one row per pair of ``view``, labelled in French, decisive columns
+    first; the score in French (« 0,87 »: same width, so it sorts as text)."""
     return pd.DataFrame({
-        "Source": view["source"],
-        "Intitulé source": comp_titles(corpus, view["source"]),
-        "Cible": view["target"],
-        "Intitulé cible": comp_titles(corpus, view["target"]),
-        "Score": view["score"].astype(float),
+        "Score": [fr_decimal(x) for x in view["score"]],
         "Relation": view["relation"].map(RELATION_FR),
-        "Modèle": view["model_relation"].map(RELATION_FR),
         "Statut": view["status"].map(STATUS_FR),
         "Portée": view["direction"].map(DIRECTION_FR),
-    })
+        "Source": view["source"],
+        "Cible": view["target"],
+        "Intitulé source": comp_titles(corpus, view["source"]),
+        "Intitulé cible": comp_titles(corpus, view["target"]),
+        "Modèle": view["model_relation"].map(RELATION_FR),
+    }, columns=PAIRS_TABLE_COLUMNS)
 
 
 def pair_key(source: str, target: str) -> str:
@@ -276,7 +286,7 @@ class EquivalenceView:
 
 
 def equivalence_view(pairs: pd.DataFrame, corpus: Any, f: PairFilter, limit: int = 500) -> EquivalenceView:
-    view = filter_pairs(pairs, f)
+    view = filter_pairs(pairs, f, competence_texts(corpus))
     head = view.head(limit)
     options = tuple(pair_key(s, t) for s, t in zip(head["source"], head["target"]))
     return EquivalenceView(view, pairs_table(view, corpus), options, pair_labels(view))

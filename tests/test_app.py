@@ -177,9 +177,14 @@ def test_select_a_pair_and_accept_it(app_config):
     # (the "Passage aligné" line below a statement is the fallback for a phrase not found in it)
     html = [h.proto.body for h in at.get("html")]
     assert len(html) == 2
-    for body, phrase in zip(html, (phrase_s, phrase_t)):
+    from crossref.views import whole_clause
+
+    for body, phrase, comp in zip(html, (phrase_s, phrase_t), (source, target)):
         statement = body.split("<p style='line-height:1.5'>", 1)[1].split("</p>", 1)[0]
-        assert f"<mark>{html_lib.escape(phrase, quote=True)}</mark>".lower() in statement.lower(), statement
+        # the whole clause around the aligned phrase is marked, not a fragment
+        clause = whole_clause(results.corpus.competence(comp).statement, phrase)
+        assert phrase in clause
+        assert f"<mark>{html_lib.escape(clause, quote=True)}</mark>".lower() in statement.lower(), statement
         assert "Passage aligné" not in body
     assert "Critères d'évaluation" in html[0]
     assert {m.label for m in at.metric} >= {"Score", "Sémantique", "Lexical", "Critères"}
@@ -252,7 +257,9 @@ def test_filters_narrow_the_table(app_config):
     high = _unordered(proposed[proposed["score"] >= cut])
     assert 0 < len(high) < len(_unordered(proposed))
     assert _shown(at) == high
-    assert (at.dataframe(key="eq_table").value["Score"] >= cut).all()
+    shown_scores = at.dataframe(key="eq_table").value["Score"]
+    assert all(re.fullmatch(r"[01],\d\d", x) for x in shown_scores)  # French decimals
+    assert (shown_scores.str.replace(",", ".").astype(float) >= cut).all()
     at.slider(key="eq_score").set_value((0.0, 1.0)).run()
     # relation
     at.multiselect(key="eq_relations").set_value(["equivalent"]).run()
@@ -267,6 +274,73 @@ def test_filters_narrow_the_table(app_config):
     assert len(sub) > 0
     table = at.dataframe(key="eq_table").value
     assert set(zip(table["Source"], table["Cible"])) == set(zip(sub["source"], sub["target"]))
+
+
+def test_equivalences_decisive_columns_first(app_config):
+    at = open_page("equivalences.py")
+    table = at.dataframe(key="eq_table").value
+    assert list(table.columns[:4]) == ["Score", "Relation", "Statut", "Portée"]
+
+
+def test_filters_and_selected_pair_kept_across_pages(app_config):
+    at = open_page("equivalences.py")
+    at.multiselect(key="eq_relations").set_value(["equivalent"]).run()
+    at.multiselect(key="eq_src_certs").set_value(["ICD"]).run()
+    at.text_input(key="eq_search").input("client").run()
+    options = at.selectbox(key="eq_pair").options
+    assert len(options) > 1
+    chosen = "|".join(options[1].split(" (")[0].split(" → "))  # options are labels « S → T (…) »
+    at.selectbox(key="eq_pair").set_value(chosen).run()
+    at.switch_page(PAGE["matrices.py"].app_relative).run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.switch_page(PAGE["equivalences.py"].app_relative).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.multiselect(key="eq_relations").value == ["equivalent"]
+    assert at.multiselect(key="eq_src_certs").value == ["ICD"]
+    assert at.text_input(key="eq_search").value == "client"
+    assert at.selectbox(key="eq_pair").value == chosen
+
+
+def test_search_finds_titles_and_statements(app_config):
+    at = open_page("equivalences.py")
+    at.multiselect(key="eq_relations").set_value(["equivalent", "partial", "none"]).run()
+    at.text_input(key="eq_search").input("dimension humaine").run()
+    table = at.dataframe(key="eq_table").value
+    assert len(table) > 0  # « Gérer la dimension humaine des projets » (CPMC) is a title
+    assert all("CPMC:" in s + c for s, c in zip(table["Source"], table["Cible"]))
+
+
+def test_matrix_cell_links_to_the_pair_review(app_config):
+    at = open_page("matrices.py")
+    for sbloc in at.selectbox(key="mx_sbloc_ICD").options:
+        at.selectbox(key="mx_sbloc_ICD").set_value(sbloc).run()
+        if [b for b in at.button if b.key == "mx_open_pair"]:
+            break
+    button = next(b for b in at.button if b.key == "mx_open_pair")
+    source, target = button.label.split("Examiner la paire ")[1].split(" dans")[0].split(" → ")
+    button.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [t.value for t in at.title] == ["Équivalences"]
+    assert at.selectbox(key="eq_pair").value == f"{source}|{target}"
+    assert any(f"{source} ↔ {target}" in visible(h.value) for h in at.subheader)
+
+
+def test_passerelle_row_links_to_the_pair_review(app_config):
+    at = open_page("passerelles.py")
+    button = next(b for b in at.button if (b.key or "").startswith("pa_open_"))
+    source, target = button.label.split("Examiner la paire ")[1].split(" dans")[0].split(" → ")
+    button.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [t.value for t in at.title] == ["Équivalences"]
+    assert at.selectbox(key="eq_pair").value == f"{source}|{target}"
+
+
+def test_pair_score_decomposition(app_config):
+    at = open_page("equivalences.py")
+    at.toggle(key="eq_explain").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Portée" in c.value and "La source couvre" in c.value for c in at.caption)
+    assert at.get("plotly_chart")
 
 
 # ---------------------------------------------------------------- passerelles / VAE

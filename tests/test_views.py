@@ -123,8 +123,10 @@ def _old_equivalences(pairs, corpus, src_certs, tgt_certs, relations, score_rang
     if blocs:
         mask &= pairs["source_bloc"].isin(blocs) | pairs["target_bloc"].isin(blocs)
     view = pairs[mask]
-    if search:
+    if search:  # ids, explanation, and both competences' titles and statements
+        texts = {c.id: f"{c.title} {c.statement}".lower() for cert in corpus for c in cert.competences}
         hay = (view["source"] + " " + view["target"] + " " + view["explanation"]).str.lower()
+        hay = hay + " " + view["source"].map(texts) + " " + view["target"].map(texts)
         view = view[hay.str.contains(search, regex=False)]
     view = view.sort_values(["score", "source", "target"], ascending=[False, True, True], kind="stable")
     if one_way:
@@ -132,17 +134,17 @@ def _old_equivalences(pairs, corpus, src_certs, tgt_certs, relations, score_rang
         hi = view["target"].where(view["source"] < view["target"], view["source"])
         view = view[~(lo + "|" + hi).duplicated()]
     view = view.reset_index(drop=True)
-    table = pd.DataFrame({
-        "Source": view["source"],
-        "Intitulé source": [_old_comp_label(corpus, s).split(" — ", 1)[-1] for s in view["source"]],
-        "Cible": view["target"],
-        "Intitulé cible": [_old_comp_label(corpus, t).split(" — ", 1)[-1] for t in view["target"]],
-        "Score": view["score"].astype(float),
+    table = pd.DataFrame({  # decisive columns first, French score
+        "Score": [f"{x:.2f}".replace(".", ",") for x in view["score"]],
         "Relation": view["relation"].map(RELATION_FR),
-        "Modèle": view["model_relation"].map(RELATION_FR),
         "Statut": view["status"].map(STATUS_FR),
         "Portée": view["direction"].map(DIRECTION_FR),
-    })
+        "Source": view["source"],
+        "Cible": view["target"],
+        "Intitulé source": [_old_comp_label(corpus, s).split(" — ", 1)[-1] for s in view["source"]],
+        "Intitulé cible": [_old_comp_label(corpus, t).split(" — ", 1)[-1] for t in view["target"]],
+        "Modèle": view["model_relation"].map(RELATION_FR),
+    }, columns=views.PAIRS_TABLE_COLUMNS)
     options = [f"{s}|{t}" for s, t in zip(view["source"].head(500), view["target"].head(500))]
 
     def _pair_label(key):
@@ -156,13 +158,13 @@ def _old_equivalences(pairs, corpus, src_certs, tgt_certs, relations, score_rang
 
 def _old_cell_table(cell, corpus):
     return pd.DataFrame({
+        "Score": [f"{x:.2f}".replace(".", ",") for x in cell["score"]],
+        "Relation": cell["relation"].map(RELATION_FR),
+        "Statut": cell["status"].map(STATUS_FR),
         "Compétence source": [_old_comp_label(corpus, s) for s in cell["source"]],
         "Compétence cible": [_old_comp_label(corpus, t) for t in cell["target"]],
-        "Score": cell["score"].astype(float),
-        "Relation": cell["relation"].map(RELATION_FR),
-        "Crédit": cell["credit"].astype(float),
+        "Crédit": [f"{x:.2f}".replace(".", ",") for x in cell["credit"]],
         "Portée": cell["direction"].map(DIRECTION_FR),
-        "Statut": cell["status"].map(STATUS_FR),
         "Passage source": cell["source_phrase"],
         "Passage cible": cell["target_phrase"],
         "Explication": cell["explanation"],
@@ -232,6 +234,9 @@ FILTERS = [
      ("ICD:B1", "RS:B2"), "", True),
     (None, None, ("equivalent", "partial", "none"), (0.0, 1.0), ("suggested", "validated", "rejected"), (),
      "client", True),
+    # words of a title or a statement, not of an id or an explanation (issue 11: « dimension humaine »)
+    (None, None, ("equivalent", "partial", "none"), (0.0, 1.0), ("suggested", "validated", "rejected"), (),
+     "dimension humaine", True),
     (None, None, ("partial",), (0.99, 1.0), ("suggested",), (), "", True),  # nothing left
 ]
 

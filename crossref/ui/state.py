@@ -426,8 +426,57 @@ def snapshot(config: Config | None = None) -> Snapshot:
     return Snapshot(config, results, key, tuple(files), decided, version)
 
 
+# Choices that survive a page change: filters, the selected pair, the chosen certifications.
+# Streamlit forgets a widget's state when a page without it runs; a copy under "_kept_<key>"
+# (not a widget key) is kept and put back when the page comes back.
+KEPT_KEYS = (
+    "eq_src_certs", "eq_tgt_certs", "eq_blocs", "eq_relations", "eq_score", "eq_statuses", "eq_search",
+    "eq_one_way", "eq_pair", "eq_explain", "mx_source", "mx_target", "pa_from", "pa_to", "vae_to", "vae_text",
+    "vae_candidate",
+)
+_KEPT = "_kept_"
+
+
+def keep_choices() -> None:
+    ss = st.session_state
+    for k in KEPT_KEYS:
+        if k in ss:
+            ss[_KEPT + k] = ss[k]
+        elif _KEPT + k in ss:
+            ss[k] = ss[_KEPT + k]
+
+
+def open_pair(source: str, target: str, relation: str) -> None:
+    """Go to the pair's review in Équivalences, with filters that show it (from a matrix cell or a passerelle)."""
+    ss = st.session_state
+    corpus_ids = [split_cert(source), split_cert(target)]
+    wanted = {
+        "eq_src_certs": list(dict.fromkeys(list(ss.get(_KEPT + "eq_src_certs") or []) + corpus_ids)),
+        "eq_tgt_certs": list(dict.fromkeys(list(ss.get(_KEPT + "eq_tgt_certs") or []) + corpus_ids)),
+        "eq_relations": list(dict.fromkeys(list(ss.get(_KEPT + "eq_relations") or ["equivalent", "partial"])
+                                           + [relation])),
+        "eq_statuses": ["suggested", "validated", "rejected"], "eq_score": (0.0, 1.0), "eq_blocs": [],
+        "eq_search": "", "eq_pair": f"{source}|{target}",
+    }
+    for k, v in wanted.items():
+        ss[_KEPT + k] = v
+        ss.pop(k, None)
+    st.switch_page(_page("equivalences.py"))
+
+
+def split_cert(comp_id: str) -> str:
+    return comp_id.split(":", 1)[0]
+
+
+def _page(file: str) -> str:
+    from crossref.ui import PAGES
+
+    return next(p.app_relative for p in PAGES if p.file == file)
+
+
 def load_or_stop() -> Snapshot:
     """:func:`snapshot`, or a French error on the page and ``st.stop()``."""
+    keep_choices()
     try:
         snap = snapshot()
     except CrossrefError as exc:
@@ -571,6 +620,19 @@ def _cell_table(_snap: Snapshot, key: str, source_bloc: str, target_bloc: str, c
     return views.cell_table(cell, r.corpus)
 
 
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _cell_pairs(_snap: Snapshot, key: str, source_bloc: str, target_bloc: str, counted_only: bool) -> pd.DataFrame:
+    from crossref.coverage import bloc_cell_pairs
+
+    r = _snap.results
+    return bloc_cell_pairs(r.pairs, source_bloc, target_bloc, r.config.passerelles, counted_only=counted_only)
+
+
+def cell_pairs(snap: Snapshot, source_bloc: str, target_bloc: str, counted_only: bool) -> pd.DataFrame:
+    """The pairs behind one cell (rows in the order of :func:`cell_table`'s)."""
+    return _cell_pairs(snap, snap.key, source_bloc, target_bloc, bool(counted_only))
+
+
 def cell_table(snap: Snapshot, source_bloc: str, target_bloc: str, counted_only: bool) -> pd.DataFrame:
     """The pairs behind one cell of a bloc matrix, labelled (crossref.views.cell_table)."""
     return _cell_table(snap, snap.key, source_bloc, target_bloc, bool(counted_only))
@@ -604,6 +666,10 @@ def _pair_positions(_snap: Snapshot, key: str) -> dict:
     from crossref.views import pair_positions
 
     return pair_positions(_snap.results.pairs)
+
+
+def has_pair(snap: Snapshot, source: str, target: str) -> bool:
+    return (source, target) in _pair_positions(snap, snap.key)
 
 
 def pair_row(snap: Snapshot, source: str, target: str) -> pd.Series:

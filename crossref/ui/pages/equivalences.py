@@ -24,22 +24,29 @@ config = snap.config
 state.show_flash()
 
 # ---------------------------------------------------------------- filters
+# Defaults set once; afterwards the session's choices hold, across pages too (state.keep_choices).
+for _key, _default in (("eq_src_certs", corpus.ids), ("eq_tgt_certs", corpus.ids),
+                       ("eq_relations", ["equivalent", "partial"]), ("eq_score", (0.0, 1.0)),
+                       ("eq_statuses", STATUSES), ("eq_search", ""), ("eq_one_way", True)):
+    st.session_state.setdefault(_key, list(_default) if isinstance(_default, list) else _default)
+for _key in ("eq_src_certs", "eq_tgt_certs"):  # a certification removed since is dropped
+    st.session_state[_key] = [c for c in st.session_state[_key] if c in corpus.ids]
 with st.sidebar:
     st.header("Filtres")
-    src_certs = st.multiselect("Certification source", corpus.ids, default=corpus.ids, key="eq_src_certs")
-    tgt_certs = st.multiselect("Certification cible", corpus.ids, default=corpus.ids, key="eq_tgt_certs")
+    src_certs = st.multiselect("Certification source", corpus.ids, key="eq_src_certs")
+    tgt_certs = st.multiselect("Certification cible", corpus.ids, key="eq_tgt_certs")
     bloc_options = [b.id for cert in corpus if cert.id in set(src_certs) | set(tgt_certs) for b in cert.blocs]
     if "eq_blocs" in st.session_state:  # blocs of a certification no longer selected are dropped
         st.session_state["eq_blocs"] = [b for b in st.session_state["eq_blocs"] if b in bloc_options]
     blocs = st.multiselect("Blocs (source ou cible)", bloc_options, key="eq_blocs",
                            placeholder="tous les blocs", format_func=lambda b: bloc_label(corpus, b, 50))
-    relations = st.multiselect("Relation (décidée ou proposée)", RELATIONS, default=["equivalent", "partial"],
-                               key="eq_relations", format_func=lambda r: RELATION_FR[r])
-    score_range = st.slider("Score", 0.0, 1.0, (0.0, 1.0), step=0.01, key="eq_score")
-    statuses = st.multiselect("Statut de revue", STATUSES, default=STATUSES, key="eq_statuses",
-                              format_func=lambda s: STATUS_FR[s])
-    search = st.text_input("Rechercher (identifiant, passage, terme)", key="eq_search").strip().lower()
-    one_way = st.checkbox("Une ligne par paire (sans l'orientation inverse)", value=True, key="eq_one_way")
+    relations = st.multiselect("Relation (décidée ou proposée)", RELATIONS, key="eq_relations",
+                               format_func=lambda r: RELATION_FR[r])
+    score_range: tuple[float, float] = st.slider("Score", 0.0, 1.0, step=0.01, key="eq_score")  # type: ignore[assignment]
+    statuses = st.multiselect("Statut de revue", STATUSES, key="eq_statuses", format_func=lambda s: STATUS_FR[s])
+    search = st.text_input("Rechercher (identifiant, intitulé, énoncé, explication)",
+                           key="eq_search").strip().lower()
+    one_way = st.checkbox("Une ligne par paire (sans l'orientation inverse)", key="eq_one_way")
 
 # Filtered pairs, table, selector options and labels: computed once per version and filters, shared.
 eqv = state.equivalence_view(snap, PairFilter(
@@ -59,7 +66,10 @@ if view.empty:
 selection = st.dataframe(
     eqv.table, hide_index=True, width="stretch", height=320, key="eq_table",
     on_select="rerun", selection_mode="single-row",
-    column_config={"Score": st.column_config.ProgressColumn(format="%.2f", min_value=0, max_value=1)},
+    column_config={"Score": st.column_config.TextColumn(width="small"),
+                   "Relation": st.column_config.TextColumn(width="small"),
+                   "Statut": st.column_config.TextColumn(width="small"),
+                   "Portée": st.column_config.TextColumn(width="small")},
 )
 
 # ---------------------------------------------------------------- one pair
@@ -76,8 +86,12 @@ if rows_sel:
         if picked not in options:
             options.insert(0, picked)
         st.session_state["eq_pair"] = picked
-if st.session_state.get("eq_pair") not in options:
-    st.session_state["eq_pair"] = options[0]
+kept = st.session_state.get("eq_pair")
+if kept not in options:
+    if kept and len(kept.split("|")) == 2 and state.has_pair(snap, *kept.split("|")):
+        options.insert(0, kept)  # the pair chosen before (or opened from another page) stays selected
+    else:
+        st.session_state["eq_pair"] = options[0]
 
 
 chosen = st.selectbox("Paire à examiner (ou cliquez une ligne du tableau)", options, key="eq_pair",

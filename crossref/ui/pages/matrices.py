@@ -66,9 +66,16 @@ st.markdown(f"**Couverture de {md(tbloc)} par {md(sbloc)} : {pct(value)}** — {
 if table.empty:
     st.info("Aucune paire équivalente ou partielle entre ces deux blocs.")
 else:
-    st.dataframe(table, hide_index=True, width="stretch", key="mx_cell_table",
-                 column_config={"Score": st.column_config.ProgressColumn(format="%.2f", min_value=0,
-                                                                         max_value=1)})
+    picked = st.dataframe(table, hide_index=True, width="stretch", key="mx_cell_table", on_select="rerun",
+                          selection_mode="single-row")
+    cell = state.cell_pairs(snap, sbloc, tbloc, counted_only)
+    rows = list(getattr(getattr(picked, "selection", None), "rows", []) or [])
+    i = rows[0] if rows else 0
+    pair = cell.iloc[i]
+    if st.button(f"Examiner la paire {pair['source']} → {pair['target']} dans Équivalences",
+                 key="mx_open_pair", icon=":material/open_in_new:",
+                 help="Choisissez une ligne du tableau, puis ouvrez sa revue (énoncés, explication, décision)"):
+        state.open_pair(str(pair["source"]), str(pair["target"]), str(pair["relation"]))
 
 with st.expander("Matrice en tableau"):
     st.dataframe(model.labelled.style.format(pct), width="stretch")

@@ -30,12 +30,12 @@ st.caption("Part des compétences de la certification cible (colonne) couvertes 
            "(règles de la configuration). La lecture est orientée : A → B n'est pas B → A.")
 st.plotly_chart(model.figure, width="stretch", key="overview_heatmap")
 
+COVERAGE = ("Couverture de B par A", "Couverture de A par B")
 st.dataframe(
-    model.summary, hide_index=True, width="stretch",
-    column_config={
-        "Couverture de B par A": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
-        "Couverture de A par B": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
-    },
+    # shown in whole percents (« 43 % »): no decimal mark to get wrong in French
+    model.summary.assign(**{c: (model.summary[c] * 100).round() for c in COVERAGE}), hide_index=True,
+    width="stretch",
+    column_config={c: st.column_config.ProgressColumn(format="%d %%", min_value=0, max_value=100) for c in COVERAGE},
 )
 if model.strongest:
     a, b, m = model.strongest

@@ -46,30 +46,39 @@ def _bloc_details(result: dict, vae_mode: bool) -> None:
                 st.markdown("**Compétences couvertes**")
                 if vae_mode:
                     df = pd.DataFrame([{
+                        "Score": fr_decimal(m["score"]),
+                        "Relation": RELATION_FR.get(m["relation"], m["relation"]),
                         "Compétence": comp_label(corpus, m["target"]),
                         "Phrase de l'expérience": m["sentence"],
-                        "Score": m["score"],
-                        "Relation": RELATION_FR.get(m["relation"], m["relation"]),
                     } for m in b["matched"]])
-                else:
+                else:  # decisive columns first (visible at 1366 px)
                     df = pd.DataFrame([{
-                        "Compétence détenue": comp_label(corpus, m["source"]),
-                        "Compétence visée": comp_label(corpus, m["target"]),
-                        "Score": m["score"],
+                        "Score": fr_decimal(m["score"]),
                         "Relation": RELATION_FR.get(m["relation"], m["relation"]),
+                        "Compétence visée": comp_label(corpus, m["target"]),
+                        "Compétence détenue": comp_label(corpus, m["source"]),
                         "Explication": m["explanation"],
                     } for m in b["matched"]])
-                st.dataframe(df, hide_index=True, width="stretch")
+                picked = st.dataframe(df, hide_index=True, width="stretch", key=f"pa_matched_{b['bloc']}",
+                                      on_select="rerun" if not vae_mode else "ignore",
+                                      selection_mode="single-row")
+                if not vae_mode:  # from a passerelle row to the pair's review
+                    rows = list(getattr(getattr(picked, "selection", None), "rows", []) or [])
+                    m = b["matched"][rows[0] if rows else 0]
+                    if st.button(f"Examiner la paire {m['source']} → {m['target']} dans Équivalences",
+                                 key=f"pa_open_{b['bloc']}", icon=":material/open_in_new:"):
+                        state.open_pair(m["source"], m["target"], m["relation"])
             else:
                 st.write("Aucune compétence de ce bloc n'est couverte.")
             partial = set(b.get("partial", []))
-            missing = [c for c in b["missing"]]
+            # one state per competence: a partly covered one is listed above (relation partielle), not here
+            missing = [c for c in b["missing"] if c not in partial]
+            if partial:
+                st.caption(f"{len(partial)} compétence(s) {COMPETENCE_PARTIAL}(s) ci-dessus : à compléter.")
             if missing:
-                st.markdown(f"**Compétences {COMPETENCE_MISSING}**" + (" (partiellement couvertes : à compléter)"
-                                                                       if partial else ""))
+                st.markdown(f"**Compétences {COMPETENCE_MISSING}** (aucune correspondance)")
                 st.dataframe(pd.DataFrame([{
                     "Compétence": comp_label(corpus, c, 120),
-                    "État": COMPETENCE_PARTIAL if c in partial else COMPETENCE_MISSING,
                     "Critères": len(target.criteria_for(corpus.competence(c))),
                 } for c in missing]), hide_index=True, width="stretch")
 
@@ -92,14 +101,14 @@ def _show(result: dict, vae_mode: bool, key: str, candidate: str = "", analysed_
     st.plotly_chart(passerelle_bar(result), width="stretch", key=f"{key}_bar")
     table = passerelle_table(result)
     st.dataframe(pd.DataFrame({
-        "Bloc": [bloc_label(corpus, b, 60) for b in table["bloc"]],
-        "Couverture": table["coverage"],
+        "Couverture": (table["coverage"] * 100).round(),  # whole percents: « 43 % »
         "Statut": table["status"],
+        "Bloc": [bloc_label(corpus, b, 60) for b in table["bloc"]],
         "Compétences": table["competences"],
         "Couvertes": table["matched_count"],
         COMPETENCE_MISSING.capitalize(): [len([x for x in m.split("; ") if x]) for m in table["missing"]],
     }), hide_index=True, width="stretch",
-        column_config={"Couverture": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
+        column_config={"Couverture": st.column_config.ProgressColumn(format="%d %%", min_value=0, max_value=100)})
     if not vae_mode:  # a VAE shows every competence above, with its evidence
         _bloc_details(result, vae_mode)
     _download(result, vae_mode, f"{key}_download", candidate, analysed_at)
