@@ -230,3 +230,60 @@ def test_equivalences_row_click_opens_the_pair(server, driver):
     assert after and after[0] != before[0], (before, after)
     assert len(driver.find_elements(By.CSS_SELECTOR, '[data-testid="stHtml"] mark')) >= 1
     assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
+
+
+def _grid_headers(drv, grid) -> list[str]:
+    """Headers of the columns a data grid has drawn (the grid draws only what is in view), in order."""
+    from selenium.webdriver.common.by import By
+
+    cells = grid.find_elements(By.CSS_SELECTOR, "th, [role=columnheader]")
+    ranked = sorted((int(c.get_attribute("aria-colindex") or 0), (c.get_attribute("textContent") or "").strip())
+                    for c in cells)
+    return [text for _, text in ranked if text]
+
+
+def _assert_visible_first(drv, grid, decisive: list[str]) -> None:
+    width = drv.execute_script("return window.innerWidth")
+    assert grid.rect["x"] >= 0 and grid.rect["x"] + grid.rect["width"] <= width, (grid.rect, width)
+    headers = _grid_headers(drv, grid)
+    assert headers[:len(decisive)] == decisive, headers
+
+
+def test_decisive_columns_visible_at_1366x768(server, driver):
+    """At 1366 × 768, the decisive columns are the first ones drawn in the Équivalences and VAE tables."""
+    from selenium.webdriver.common.by import By
+
+    size = driver.get_window_size()
+    driver.set_window_size(1366, 768)
+    try:
+        page = next(p for p in PAGES if p.file == "equivalences.py")
+        _open(driver, server, page)
+        grid = driver.find_element(By.CSS_SELECTOR, '[data-testid="stDataFrame"]')
+        _assert_visible_first(driver, grid, ["Score", "Relation", "Statut", "Portée"])
+
+        page = next(p for p in PAGES if p.file == "passerelles.py")
+        _open(driver, server, page)
+        tab = next(t for t in driver.find_elements(By.CSS_SELECTOR, '[role="tab"]')
+                   if "VAE" in (t.get_attribute("textContent") or ""))
+        driver.execute_script("arguments[0].click();", tab)
+        time.sleep(0.5)
+        area = next(a for a in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stTextArea"] textarea')
+                    if a.is_displayed())
+        area.send_keys("Je mène les négociations annuelles avec mes clients grands comptes.\n"
+                       "Je réalise la veille concurrentielle.")
+        driver.execute_script("arguments[0].blur();", area)
+        time.sleep(1.0)
+        button = next(b for b in driver.find_elements(By.CSS_SELECTOR, "button")
+                      if "Analyser l'expérience" in (b.get_attribute("textContent") or ""))
+        driver.execute_script("arguments[0].click();", button)
+        time.sleep(1.0)
+        _wait_finished(driver, page.title)
+        grids = [g for g in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]')
+                 if "Meilleure preuve" in _grid_headers(driver, g)]
+        assert grids, "the VAE competence table is not shown"
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", grids[0])
+        time.sleep(0.5)
+        _assert_visible_first(driver, grids[0], ["État", "Score", "Compétence", "Meilleure preuve"])
+        assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
+    finally:
+        driver.set_window_size(size["width"], size["height"])

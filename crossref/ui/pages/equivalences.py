@@ -66,10 +66,7 @@ if view.empty:
 selection = st.dataframe(
     eqv.table, hide_index=True, width="stretch", height=320, key="eq_table",
     on_select="rerun", selection_mode="single-row",
-    column_config={"Score": st.column_config.TextColumn(width="small"),
-                   "Relation": st.column_config.TextColumn(width="small"),
-                   "Statut": st.column_config.TextColumn(width="small"),
-                   "Portée": st.column_config.TextColumn(width="small")},
+    column_config={"Score": st.column_config.TextColumn(width="small")},
 )
 
 # ---------------------------------------------------------------- one pair

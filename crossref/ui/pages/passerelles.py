@@ -166,8 +166,7 @@ def _vae_competences(result: dict) -> None:
         "Date": table["Date"],
         "Note": table["Note"],
     }), hide_index=True, width="stretch", height=min(38 + 35 * len(table), 460),
-        column_config={"État": st.column_config.TextColumn(width="small"),
-                       "Score": st.column_config.TextColumn(width="small"),
+        column_config={"Score": st.column_config.TextColumn(width="small"),
                        "Compétence": st.column_config.TextColumn(width="medium"),
                        "Meilleure preuve": st.column_config.TextColumn(width="large")})
 
