@@ -14,12 +14,15 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from crossref.coverage import best_pairs_by_cell
-from crossref.labels import STATUS_FULL, STATUS_NONE, STATUS_PARTIAL, fr_decimal, fr_percent, pair_line_fr
+from crossref.labels import STATUS_FULL, STATUS_NONE, STATUS_PARTIAL, de, fr_decimal, fr_percent, pair_line_fr
 from crossref.model import Corpus
 
 COLORSCALE = "Blues"
 STATUS_COLORS = {STATUS_FULL: "#2e7d32", STATUS_PARTIAL: "#f9a825", STATUS_NONE: "#c62828"}
 _TITLE_MAX = 70  # hover lines stay readable
+# French percentages on axes and colour bars (« 25 % », with the space plotly's ".0%" leaves out).
+_TICKS = (0.0, 0.25, 0.5, 0.75, 1.0)
+PERCENT_TICKS = {"tickvals": list(_TICKS), "ticktext": [fr_percent(t) for t in _TICKS]}
 
 
 def _short(text: str, n: int = _TITLE_MAX) -> str:
@@ -80,11 +83,11 @@ def coverage_heatmap(matrix: pd.DataFrame, corpus: Corpus, details: Any = None, 
         z=z, x=list(matrix.columns), y=list(matrix.index),
         zmin=0.0, zmax=1.0, colorscale=COLORSCALE,
         text=hover, hovertemplate="%{text}<extra></extra>",
-        colorbar={"title": "Couverture", "tickformat": ".0%"},
+        colorbar={"title": "Couverture", **PERCENT_TICKS},
         texttemplate="%{z:.0%}",
     ))
     fig.update_layout(
-        title=title or f"Couverture des blocs de {tgt} par les blocs de {src}",
+        title=title or f"Couverture des blocs {de(tgt)} par les blocs {de(src)}",
         xaxis_title=f"Bloc cible ({tgt})", yaxis_title=f"Bloc source ({src})",
         yaxis={"autorange": "reversed"},  # first bloc on top, as in the référentiel
     )
@@ -112,7 +115,7 @@ def certification_heatmap(matrix: pd.DataFrame, corpus: Corpus, *, title: str | 
         z=_z(matrix), x=list(matrix.columns), y=list(matrix.index),
         zmin=0.0, zmax=1.0, colorscale=COLORSCALE,
         text=hover, hovertemplate="%{text}<extra></extra>",
-        colorbar={"title": "Couverture", "tickformat": ".0%"},
+        colorbar={"title": "Couverture", **PERCENT_TICKS},
         texttemplate="%{z:.0%}",
     ))
     fig.update_layout(
@@ -157,7 +160,7 @@ def passerelle_bar(result: Mapping[str, Any], *, title: str | None = None) -> go
     fig.update_layout(
         title=title or default,
         xaxis={"title": f"Bloc de {result['to']}", "categoryorder": "array", "categoryarray": order},
-        yaxis={"title": "Couverture", "range": [0, 1.05], "tickformat": ".0%"},
+        yaxis={"title": "Couverture", "range": [0, 1.05], **PERCENT_TICKS},
         legend_title_text="Statut",
     )
     return fig

@@ -37,6 +37,16 @@ COMPETENCE_MISSING = "à justifier"
 
 
 # ---------------------------------------------------------------- numbers
+def de(name: str) -> str:
+    """« de » before a name, elided before a vowel: ``de("ICD")`` -> ``"d'ICD"``, ``de("NEOMA")`` -> ``"de NEOMA"``."""
+    return ("d'" if name[:1].upper() in "AEIOUYÀÂÉÈÊËÎÏÔÛÙ" else "de ") + name
+
+
+def capitalize_first(text: str) -> str:
+    """Upper-case the first letter only (str.capitalize() would lower-case a reviewer's name)."""
+    return text[:1].upper() + text[1:]
+
+
 def _finite(x: Any) -> float | None:
     try:
         v = float(x)

@@ -36,7 +36,7 @@ import pandera.pandas as pa
 from crossref.config import PasserelleConfig
 from crossref.coverage import best_matches, frame, get_certification, passerelle_config
 from crossref.errors import CrossrefError
-from crossref.labels import STATUS_FULL, STATUS_NONE, STATUS_PARTIAL, fr_percent
+from crossref.labels import STATUS_FULL, STATUS_NONE, STATUS_PARTIAL, de, fr_percent
 from crossref.model import Certification, Corpus
 from crossref.tables import ID, register_schema, validate
 
@@ -91,7 +91,7 @@ def overall_status(blocs: list[dict], target: Certification, config: Any = None)
     full = sum(b["status"] == STATUS_FULL for b in blocs)
     part = sum(b["status"] == STATUS_PARTIAL for b in blocs)
     if n and full == n:
-        return STATUS_FULL, f"Les {n} blocs de {target.id} sont couverts : dispense totale possible."
+        return STATUS_FULL, f"Les {n} blocs {de(target.id)} sont couverts : dispense totale possible."
     if target.indivisible:
         return STATUS_NONE, (
             f"{target.id} est une certification indivisible : elle ne s'obtient qu'en entier, "
@@ -102,7 +102,7 @@ def overall_status(blocs: list[dict], target: Certification, config: Any = None)
             f"{full} bloc(s) sur {n} en dispense totale possible, {part} en dispense partielle."
         )
     return STATUS_NONE, (
-        f"Aucun bloc de {target.id} n'atteint le seuil de dispense partielle "
+        f"Aucun bloc {de(target.id)} n'atteint le seuil de dispense partielle "
         f"({fr_percent(p.partial_coverage)} de couverture)."
     )
 
@@ -146,12 +146,12 @@ def held_blocs(cert: Certification, blocs: str | Iterable[str] | None) -> list[s
         b = b if ":" in b else f"{cert.id}:{b}"
         if b not in all_ids:
             raise CrossrefError(
-                f"bloc {b!r} inconnu dans {cert.id} (blocs de {cert.id} : {', '.join(all_ids)})"
+                f"bloc {b!r} inconnu dans {cert.id} (blocs {de(cert.id)} : {', '.join(all_ids)})"
             )
         if b not in wanted:
             wanted.append(b)
     if not wanted:
-        raise CrossrefError(f"aucun bloc de {cert.id} indiqué dans la sélection")
+        raise CrossrefError(f"aucun bloc {de(cert.id)} indiqué dans la sélection")
     if cert.indivisible and set(wanted) != set(all_ids):
         raise CrossrefError(
             f"{cert.id} est une certification indivisible : elle se détient en entier, "

@@ -340,7 +340,7 @@ class DecisionStore:
             raise CrossrefError(f"{source} et {target} appartiennent à la même certification")
         reviewer = (reviewer or "").strip()
         if not reviewer:
-            raise CrossrefError("le nom de l'évaluateur (reviewer) est obligatoire")
+            raise CrossrefError("le nom de l'évaluateur est obligatoire")
         for what, text, limit in (("nom de l'évaluateur", reviewer, MAX_REVIEWER_CHARS),
                                   ("note", note or "", MAX_NOTE_CHARS)):
             # Decisions are exported (workbook, SSSOM, CSV): no control character, bounded length.

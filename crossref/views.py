@@ -383,3 +383,22 @@ def import_changes_text(changes: dict[str, Any]) -> str:
     else:
         parts.append("aucune relation ni aucun score ne change entre les certifications déjà chargées")
     return "Ce qui a changé : " + ", ".join(parts) + "."
+
+
+# ---------------------------------------------------------------- decision history
+HISTORY_COLUMNS = ["Date", "Évaluateur", "Décision", "Relation", "Relation précédente", "Note"]
+
+
+def history_table(history: pd.DataFrame) -> pd.DataFrame:
+    """A pair's decisions (crossref.review.DecisionStore.history), newest first, in French."""
+    from crossref.labels import REVIEW_ACTION_FR, french_datetime
+
+    h = history.iloc[::-1]
+    return pd.DataFrame({
+        "Date": [french_datetime(d) for d in h["decided_at"]],
+        "Évaluateur": list(h["reviewer"]),
+        "Décision": [REVIEW_ACTION_FR.get(a, a) for a in h["action"]],
+        "Relation": [RELATION_FR.get(r, r) for r in h["relation"]],
+        "Relation précédente": [RELATION_FR.get(r, r) if r else "—" for r in h["previous_relation"]],
+        "Note": list(h["note"]),
+    }, columns=HISTORY_COLUMNS)

@@ -521,6 +521,24 @@ def test_upload_preview_add_and_remove(own_data):
     assert any("paire(s) retirée(s)" in visible(i.value) for i in at.info)
 
 
+def test_bts_text_referentiel_is_accepted_as_on_the_command_line(own_data):
+    raw = ROOT / "data" / "extra" / "raw" / "bts_ndrc_referentiel.txt"
+    upload = state.validate_upload(own_data, raw.name, raw.read_bytes())
+    assert [c.id for c in upload.certifications] == ["BTS_NDRC"]
+    assert upload.filename == "bts_ndrc_referentiel.txt"
+    assert not state.imported_files(own_data)  # checked, not saved
+
+
+def test_decision_history_in_french(app_config):
+    at = open_page("equivalences.py")
+    at.text_input(key="eq_reviewer").input("Bob")
+    at.button(key="eq_reject").click().run()
+    history = next(d.value for d in at.dataframe if "Évaluateur" in d.value.columns)
+    assert list(history.columns) == ["Date", "Évaluateur", "Décision", "Relation", "Relation précédente", "Note"]
+    assert list(history["Décision"]) == ["rejetée"] and list(history["Relation"]) == ["aucune"]
+    assert "Rejetée par Bob le" in texts(at)  # the badge keeps the name as typed (not « bob »)
+
+
 def test_filenames_are_sanitised():
     assert state.sanitize_filename("../../etc/passwd.csv") == "passwd.csv"
     assert state.sanitize_filename("C:\\Users\\x\\Référentiel BTS.XLSX") == "Referentiel_BTS.xlsx"

@@ -34,7 +34,7 @@ def test_coverage_heatmap(corpus, pairs) -> None:
     # best pairs, one per target competence, strongest first
     assert hover.index("AA:C1 → BB:C1 (équivalente, 0,90)") < hover.index("AA:C2 → BB:C2 (partielle, 0,60)")
     assert "Aucune paire retenue" in trace["text"][0][1]
-    assert "Couverture des blocs de BB par les blocs de AA" in fig.layout.title.text
+    assert "Couverture des blocs de BB par les blocs d'AA" in fig.layout.title.text  # elided before a vowel
 
 
 def test_coverage_heatmap_without_details(corpus, pairs) -> None:
@@ -78,3 +78,9 @@ def test_no_streamlit_import() -> None:
     # figures must stay usable outside the dashboard
     for module in (coverage, figures, passerelles):
         assert "streamlit" not in open(module.__file__, encoding="utf-8").read()
+
+
+def test_percent_ticks_are_french() -> None:
+    from crossref.figures import PERCENT_TICKS
+
+    assert PERCENT_TICKS["ticktext"] == ["0 %", "25 %", "50 %", "75 %", "100 %"]

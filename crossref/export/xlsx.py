@@ -30,7 +30,7 @@ from crossref.io import atomic_write
 from crossref.labels import (
     COMPETENCE_COVERED, COMPETENCE_MISSING, COMPETENCE_PARTIAL, DIRECTION_FR, RELATION_FR, REVIEW_STATUS_FR,
     STATUS_FULL, STATUS_PARTIAL, french_date, french_datetime,
-    fr_number, pair_list_fr,
+    de, fr_number, pair_list_fr,
 )
 from crossref.model import Corpus
 from crossref.tables import ID, register_schema, validate
@@ -553,13 +553,13 @@ def _matrices_sheet(ws, results: Any) -> None:
             cells = long[(long["source_cert"] == s.id) & (long["target_cert"] == t.id)]
             if cells.empty:
                 continue
-            title = (f"{s.id} → {t.id} : part de chaque bloc de {t.id} (colonnes) "
-                     f"couverte par chaque bloc de {s.id} (lignes)")
+            title = (f"{s.id} → {t.id} : part de chaque bloc {de(t.id)} (colonnes) "
+                     f"couverte par chaque bloc {de(s.id)} (lignes)")
             write_cell(ws, row, 1, title).font = TITLE_FONT
             row += 1
             src_blocs = [b.id for b in s.blocs if b.id in set(cells["source_bloc"])]
             tgt_blocs = [b.id for b in t.blocs if b.id in set(cells["target_bloc"])]
-            corner = write_cell(ws, row, 1, f"Blocs de {s.id} \\ blocs de {t.id}")
+            corner = write_cell(ws, row, 1, f"Blocs {de(s.id)} \\ blocs {de(t.id)}")
             corner.font, corner.fill, corner.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGN
             for j, bid in enumerate(tgt_blocs, start=2):
                 cell = write_cell(ws, row, j, _bloc_label(corpus, bid))

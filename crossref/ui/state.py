@@ -42,7 +42,7 @@ from crossref.mdsafe import escape_markdown
 ENV_CONFIG = "CROSSREF_CONFIG"
 IMPORTED_DIR = "imported"
 # What the import page accepts: the crossref template (CSV / Excel) and France Compétences XML.
-UPLOAD_SUFFIXES = (".csv", ".xlsx", ".xml")
+UPLOAD_SUFFIXES = (".csv", ".xlsx", ".xml", ".txt")  # .txt: a BTS référentiel, as the command line reads it
 MAX_FILENAME = 80
 
 
@@ -418,7 +418,7 @@ def snapshot(config: Config | None = None) -> Snapshot:
     model_key = hashlib.sha256(repr((model_json, signature)).encode()).hexdigest()[:16]
     if model_key not in _computed:
         with st.spinner("Calcul des correspondances entre référentiels (première exécution : "
-                        "chargement des modèles et des textes, jusqu'à une minute)…", show_time=True):
+                        "chargement des modèles et des textes, jusqu'à une minute)…"):
             _model_results(model_json, extra, signature)
         _computed.add(model_key)
     results, decided = _reviewed_results(cfg, model_json, extra, signature, version)

@@ -5,14 +5,14 @@ from typing import Literal
 import streamlit as st
 
 from crossref.errors import CrossrefError
-from crossref.labels import REVIEW_ACTION_FR, fr_decimal
+from crossref.labels import REVIEW_ACTION_FR, capitalize_first, fr_decimal
 from crossref.mdsafe import escape_markdown as md
 from crossref.ui import state
 from crossref.ui.components import (
     DIRECTION_FR, RELATION_FR, RELATIONS, STATUS_FR, STATUSES, bloc_label, cert_label,
     escape, highlight_html, html_list, status_fr,
 )
-from crossref.views import PairFilter, criteria_comparable, direction_text, whole_clause
+from crossref.views import PairFilter, criteria_comparable, direction_text, history_table, whole_clause
 
 MAX_OPTIONS = 500  # pairs offered in the selector (the table shows them all)
 
@@ -105,7 +105,7 @@ with st.container(horizontal=True):
     st.badge(f"Relation {RELATION_FR[row['relation']]}", color=BADGE[row["relation"]])
     if row["model_relation"] != row["relation"]:
         st.badge(f"proposée par le modèle : {RELATION_FR[row['model_relation']]}", color="gray")
-    st.badge(md(status_fr(row["status"], row["reviewer"], row["decided_at"]).capitalize()),
+    st.badge(md(capitalize_first(status_fr(row["status"], row["reviewer"], row["decided_at"]))),
              color=STATUS_BADGE.get(row["status"], "gray"))
     st.badge(f"Portée : {DIRECTION_FR.get(row['direction'], row['direction'])}", color="violet")
 m = st.columns(5)
@@ -170,7 +170,7 @@ with st.expander(f"Historique des décisions ({len(hist)})"):
     if hist.empty:
         st.write("Aucune décision sur cette paire.")
     else:
-        st.dataframe(hist, hide_index=True, width="stretch")
+        st.dataframe(history_table(hist), hide_index=True, width="stretch")
 
 # ---------------------------------------------------------------- decision
 st.subheader("Décision")

@@ -21,7 +21,8 @@ except CrossrefError as exc:
 st.write(
     "Formats acceptés : le **modèle crossref** en CSV (UTF-8, virgule) ou Excel (.xlsx, première feuille) — "
     "colonnes `certification, certification_title, bloc_code, bloc_title, competence_code, "
-    "competence_title, statement, criteria` — ou une **fiche XML France Compétences** (open data RNCP/RS). "
+    "competence_title, statement, criteria` — une **fiche XML France Compétences** (open data RNCP/RS), "
+    "ou le **texte d'un référentiel de BTS** (.txt extrait du PDF officiel, comme en ligne de commande). "
     f"Taille maximale : {MAX_INPUT_BYTES // (1024 * 1024)} Mo. Le fichier est vérifié et prévisualisé ; "
     "rien n'est enregistré tant que vous ne l'avez pas ajouté."
 )

@@ -14,7 +14,7 @@ from crossref.figures import passerelle_bar
 from crossref.labels import COMPETENCE_MISSING, COMPETENCE_PARTIAL, STATUS_FULL, STATUS_PARTIAL
 from crossref.mdsafe import escape_markdown as md
 from crossref import vae as vae_tables
-from crossref.labels import fr_decimal
+from crossref.labels import capitalize_first, de, fr_decimal
 from crossref.passerelles import MAX_VAE_CHARS, passerelle, passerelle_table, vae_from_similarity, vae_scores
 from crossref.ui import state
 from crossref.ui.components import RELATION_FR, bloc_label, cert_label, comp_label, pct
@@ -27,7 +27,7 @@ ids = corpus.ids
 
 
 def _status_box(result: dict) -> None:
-    text = f"**{md(result['status'].capitalize())}** — couverture globale {pct(result['coverage'])}. " \
+    text = f"**{md(capitalize_first(result['status']))}** — couverture globale {pct(result['coverage'])}. " \
            f"{md(result.get('explanation', ''))}"
     if result["status"] == STATUS_FULL:
         st.success(text)
@@ -133,7 +133,7 @@ with tab_p:
             st.caption(f"{md(held)} est indivisible (RS) : elle se détient en entier.")
             blocs = all_blocs
         else:
-            blocs = st.multiselect(f"Blocs détenus de {held}", all_blocs, default=all_blocs, key=f"pa_blocs_{held}",
+            blocs = st.multiselect(f"Blocs détenus {de(held)}", all_blocs, default=all_blocs, key=f"pa_blocs_{held}",
                                    format_func=lambda b: bloc_label(corpus, b, 70))
         if not blocs:
             st.info("Choisissez au moins un bloc détenu.")
