@@ -82,9 +82,10 @@ def coverage_heatmap(matrix: pd.DataFrame, corpus: Corpus, details: Any = None, 
     fig = go.Figure(go.Heatmap(
         z=z, x=list(matrix.columns), y=list(matrix.index),
         zmin=0.0, zmax=1.0, colorscale=COLORSCALE,
-        text=hover, hovertemplate="%{text}<extra></extra>",
+        # hover texts in customdata, the cell's French percentage as its text (« 43 % »)
+        customdata=hover, hovertemplate="%{customdata}<extra></extra>",
         colorbar={"title": "Couverture", **PERCENT_TICKS},
-        texttemplate="%{z:.0%}",
+        text=_cell_text(matrix), texttemplate="%{text}",
     ))
     fig.update_layout(
         title=title or f"Couverture des blocs {de(tgt)} par les blocs {de(src)}",
@@ -92,6 +93,10 @@ def coverage_heatmap(matrix: pd.DataFrame, corpus: Corpus, details: Any = None, 
         yaxis={"autorange": "reversed"},  # first bloc on top, as in the référentiel
     )
     return fig
+
+
+def _cell_text(matrix: pd.DataFrame) -> list[list[str]]:
+    return [["" if v is None or v != v else fr_percent(v) for v in row] for row in matrix.to_numpy(dtype=float)]
 
 
 def _cert_of(ids: Any) -> str:
@@ -114,9 +119,10 @@ def certification_heatmap(matrix: pd.DataFrame, corpus: Corpus, *, title: str | 
     fig = go.Figure(go.Heatmap(
         z=_z(matrix), x=list(matrix.columns), y=list(matrix.index),
         zmin=0.0, zmax=1.0, colorscale=COLORSCALE,
-        text=hover, hovertemplate="%{text}<extra></extra>",
+        # hover texts in customdata, the cell's French percentage as its text (« 43 % »)
+        customdata=hover, hovertemplate="%{customdata}<extra></extra>",
         colorbar={"title": "Couverture", **PERCENT_TICKS},
-        texttemplate="%{z:.0%}",
+        text=_cell_text(matrix), texttemplate="%{text}",
     ))
     fig.update_layout(
         title=title or "Couverture entre certifications (part de la cible couverte par la source)",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from test_coverage import tiny_corpus, tiny_pairs
@@ -28,22 +30,22 @@ def test_coverage_heatmap(corpus, pairs) -> None:
     assert np.allclose(np.asarray(trace["z"], dtype=float), [[0.375, 0.0], [0.25, 0.25]])
     assert list(trace["x"]) == ["BB:B1", "BB:B2"] and list(trace["y"]) == ["AA:B1", "AA:B2"]
     assert trace["zmin"] == 0.0 and trace["zmax"] == 1.0
-    hover = trace["text"][0][0]
+    hover = trace["customdata"][0][0]
     assert "Bloc B1 de Certif A" in hover and "Bloc B1 de Certif B" in hover
     assert "38 %" in hover
     # best pairs, one per target competence, strongest first
     assert hover.index("AA:C1 → BB:C1 (équivalente, 0,90)") < hover.index("AA:C2 → BB:C2 (partielle, 0,60)")
-    assert "Aucune paire retenue" in trace["text"][0][1]
+    assert "Aucune paire retenue" in trace["customdata"][0][1]
     assert "Couverture des blocs de BB par les blocs d'AA" in fig.layout.title.text  # elided before a vowel
 
 
 def test_coverage_heatmap_without_details(corpus, pairs) -> None:
     m = coverage.bloc_matrix(pairs, corpus, "RS", "BB")
     trace = figures.coverage_heatmap(m, corpus).to_dict()["data"][0]
-    assert "Habilitation RS" in trace["text"][0][0] and "paire" not in trace["text"][0][0]
+    assert "Habilitation RS" in trace["customdata"][0][0] and "paire" not in trace["customdata"][0][0]
     details = {("RS:B1", "BB:B2"): ["ligne écrite à la main"]}
     trace = figures.coverage_heatmap(m, corpus, details=details).to_dict()["data"][0]
-    assert "ligne écrite à la main" in trace["text"][0][1]
+    assert "ligne écrite à la main" in trace["customdata"][0][1]
 
 
 def test_certification_heatmap(corpus, pairs) -> None:
@@ -53,8 +55,8 @@ def test_certification_heatmap(corpus, pairs) -> None:
     assert z[0][0] is None and z[1][1] is None  # diagonal blank, JSON-clean
     assert z[0][1] == pytest.approx(0.5)
     assert trace["zmin"] == 0.0 and trace["zmax"] == 1.0
-    assert "Certif A" in trace["text"][0][1] and "Certif B" in trace["text"][0][1]
-    assert "Même certification" in trace["text"][2][2]
+    assert "Certif A" in trace["customdata"][0][1] and "Certif B" in trace["customdata"][0][1]
+    assert "Même certification" in trace["customdata"][2][2]
 
 
 def test_passerelle_bar(corpus, pairs) -> None:
@@ -84,3 +86,13 @@ def test_percent_ticks_are_french() -> None:
     from crossref.figures import PERCENT_TICKS
 
     assert PERCENT_TICKS["ticktext"] == ["0 %", "25 %", "50 %", "75 %", "100 %"]
+
+
+def test_heatmap_cells_read_as_french_percentages(corpus, pairs) -> None:
+    from crossref.coverage import bloc_matrix
+    from crossref.figures import coverage_heatmap
+
+    matrix = bloc_matrix(pairs, corpus, "AA", "BB")
+    trace = coverage_heatmap(matrix, corpus).data[0]
+    cells = [t for row in trace["text"] for t in row if t]
+    assert cells and all(re.fullmatch(r"\d{1,3} %", t) for t in cells), cells

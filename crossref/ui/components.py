@@ -73,7 +73,7 @@ def clickable_cells(fig: Any, size: int = 34) -> Any:
         for j, x in enumerate(heat.x):
             xs.append(x)
             ys.append(y)
-            hover.append(heat.text[i][j] if heat.text is not None else f"{y} → {x}")
+            hover.append(heat.customdata[i][j] if heat.customdata is not None else f"{y} → {x}")
     heat.update(hoverinfo="skip", hovertemplate=None)
     fig.add_trace(go.Scatter(
         x=xs, y=ys, mode="markers", name="cellules", showlegend=False,
