@@ -168,7 +168,7 @@ def cell_table(cell: pd.DataFrame, corpus: Any) -> pd.DataFrame:
         "Portée": cell["direction"].map(DIRECTION_FR),
         "Passage source": cell["source_phrase"],
         "Passage cible": cell["target_phrase"],
-        "Explication": cell["explanation"],
+        "Explication": [explanation_fr(e) for e in cell["explanation"]],
     })
 
 
@@ -307,6 +307,14 @@ def pair_row(pairs: pd.DataFrame, positions: dict[tuple[str, str], int], source:
 
 
 # ---------------------------------------------------------------- explanations
+_DECIMAL = re.compile(r"(?<=[\s(])(\d+)\.(\d+)\b")  # « score 0.75 », never an id such as « ICD:C1.1 »
+
+
+def explanation_fr(text: str) -> str:
+    """A pair's explanation as people read it: French decimals (« score 0,75 ; sémantique 0,46 »)."""
+    return _DECIMAL.sub(r"\1,\2", text or "")
+
+
 _CLAUSE_EDGE = re.compile(r"[,;:.()\n]")
 
 

@@ -167,7 +167,7 @@ def _old_cell_table(cell, corpus):
         "Portée": cell["direction"].map(DIRECTION_FR),
         "Passage source": cell["source_phrase"],
         "Passage cible": cell["target_phrase"],
-        "Explication": cell["explanation"],
+        "Explication": [views.explanation_fr(e) for e in cell["explanation"]],
     })
 
 
@@ -314,3 +314,9 @@ def test_import_changes_says_what_moved() -> None:
     assert "A:C1 / B:C1 : partielle → équivalente" in text
     c = import_changes(same, before)
     assert c["pairs_removed"] == 2 and "2 paire(s) retirée(s)" in import_changes_text(c)
+
+
+def test_explanation_in_french_numbers() -> None:
+    text = "Relation partielle (score 0.68 ; sémantique 0.36, lexical 0.25 ; rang 2) ; ICD:C1.1 ↔ NEOMA:C4.11."
+    assert views.explanation_fr(text) == (
+        "Relation partielle (score 0,68 ; sémantique 0,36, lexical 0,25 ; rang 2) ; ICD:C1.1 ↔ NEOMA:C4.11.")

@@ -12,7 +12,9 @@ from crossref.ui.components import (
     DIRECTION_FR, RELATION_FR, RELATIONS, STATUS_FR, STATUSES, bloc_label, cert_label,
     escape, highlight_html, html_list, status_fr,
 )
-from crossref.views import PairFilter, criteria_comparable, direction_text, history_table, whole_clause
+from crossref.views import (
+    PairFilter, criteria_comparable, direction_text, explanation_fr, history_table, whole_clause,
+)
 
 MAX_OPTIONS = 500  # pairs offered in the selector (the table shows them all)
 
@@ -151,7 +153,7 @@ _side(left, source, row["source_phrase"], "Source")
 _side(right, target, row["target_phrase"], "Cible")
 
 st.markdown("**Explication**")
-st.info(md(row["explanation"]))
+st.info(md(explanation_fr(row["explanation"])))
 if row["shared_terms"]:
     st.caption(md(f"Termes communs : {row['shared_terms']}"))
 if st.toggle("Décomposer le score : contributions qui s'additionnent, et portée", key="eq_explain"):

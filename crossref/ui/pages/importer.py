@@ -56,6 +56,9 @@ def _flash_changes(before, after) -> None:
 nonce = st.session_state.setdefault("imp_nonce", 0)
 uploaded = st.file_uploader("Fichier du référentiel", type=[s.lstrip(".") for s in state.UPLOAD_SUFFIXES],
                             key=f"imp_file_{nonce}")
+# Streamlit writes its own uploader texts in English: said here in French.
+st.caption("Glissez le fichier dans le cadre ci-dessus ou cliquez sur « Browse files » (parcourir) ; "
+           f"formats .csv, .xlsx, .xml ou .txt, {MAX_INPUT_BYTES // (1024 * 1024)} Mo au plus.")
 
 if uploaded is not None:
     data = uploaded.getvalue()
