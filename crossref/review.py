@@ -439,6 +439,12 @@ class DecisionStore:
         if not reviewer:
             raise CrossrefError("le nom de l'accompagnateur est obligatoire")
         evidence = str(evidence or "").strip()
+        for what, text, limit in (("nom de l'accompagnateur", reviewer, MAX_REVIEWER_CHARS),
+                                  ("nom du dossier", dossier, MAX_REVIEWER_CHARS),
+                                  ("note", note or "", MAX_NOTE_CHARS), ("preuve", evidence, MAX_NOTE_CHARS)):
+            # Exported in the VAE workbook: no control character, bounded length (as pair decisions).
+            if len(text) > limit or FORBIDDEN_CHARS_RE.search(text):
+                raise CrossrefError(f"{what} refusé(e) : {limit} caractères au plus, sans caractère de contrôle")
         if action == "reject":
             relation = "none"
         else:

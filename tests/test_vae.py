@@ -83,6 +83,10 @@ def test_advisor_confirms_rejects_and_adds_evidence(results, tmp_path) -> None:
         store.vae_decide(dossier, "ICD:C4.4", "add", "C. Conseil")
     with pytest.raises(CrossrefError, match="accompagnateur"):
         store.vae_decide(dossier, "ICD:C4.4", "confirm", " ")
+    with pytest.raises(CrossrefError, match="note refusé"):
+        store.vae_decide(dossier, "ICD:C4.4", "confirm", "C. Conseil", note="x\x00y")
+    with pytest.raises(CrossrefError, match="preuve refusé"):
+        store.vae_decide(dossier, "ICD:C4.4", "add", "C. Conseil", evidence="x" * 10_001)
     decisions = v.dossier_decisions(store, "Mme Durand", "ICD")
     assert list(decisions["competence"]) == ["ICD:C2.7", "ICD:C4.3", "ICD:C1.1"]
     r = _analyse(results, "grands_comptes", "ICD", decisions)
