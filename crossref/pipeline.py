@@ -448,7 +448,8 @@ def _core_texts(corpus: Corpus) -> list[list[str]]:
     out = []
     for cert in corpus:
         for comp in cert.competences:
-            out.append([t for t in dict.fromkeys([comp.title.strip(), core_clause(comp.statement)]) if t])
+            texts = [t for t in dict.fromkeys([(comp.title or "").strip(), core_clause(comp.statement)]) if t]
+            out.append(texts or [""])  # one row per competence, even an empty one (a zero vector)
     return out
 
 
