@@ -43,9 +43,10 @@ with st.expander("Exemple de modèle CSV"):
 def _pairs_now():
     """The pairs table on screen now (to say afterwards what an import or a removal changed)."""
     try:
-        return state.snapshot(config).results.pairs
+        snap = state.snapshot(config)
     except CrossrefError:
         return None
+    return getattr(getattr(snap, "results", None), "pairs", None)
 
 
 def _flash_changes(before, after) -> None:
@@ -101,7 +102,8 @@ if uploaded is not None:
                 st.session_state["imp_nonce"] = nonce + 1  # empties the uploader
                 after = None
                 try:  # match the new référentiel against the others now, with progress shown here
-                    after = state.snapshot(config).results.pairs
+                    snap = state.snapshot(config)
+                    after = getattr(getattr(snap, "results", None), "pairs", None)
                 except CrossrefError as exc:
                     state.flash(f"Référentiel ajouté, mais le calcul a échoué : {exc}", "error")
                 state.flash(f"{upload.filename} ajouté : "
@@ -133,12 +135,7 @@ else:
                 st.error(md(exc))
             else:
                 state.flash(f"{pending} retiré du corpus.")
-                after = None
-                try:
-                    after = state.snapshot(config).results.pairs
-                except CrossrefError:
-                    pass
-                _flash_changes(before, after)
+                _flash_changes(before, _pairs_now())
                 st.rerun()
         if k2.button("Annuler", key="imp_remove_cancel", width="stretch"):
             st.session_state.pop("imp_remove_pending", None)
