@@ -37,6 +37,15 @@ COMPETENCE_MISSING = "à justifier"
 
 
 # ---------------------------------------------------------------- numbers
+_DECIMAL = re.compile(r"(?<=[\s(])(\d+)\.(\d+)\b")  # « score 0.75 », never an id such as « ICD:C1.1 »
+
+
+def explanation_fr(text: str) -> str:
+    """A pair's explanation as people read it: French decimals (« score 0,75 ; sémantique 0,46 »);
+    the pairs table keeps the machine form."""
+    return _DECIMAL.sub(r"\1,\2", text or "")
+
+
 def de(name: str) -> str:
     """« de » before a name, elided before a vowel: ``de("ICD")`` -> ``"d'ICD"``, ``de("NEOMA")`` -> ``"de NEOMA"``."""
     return ("d'" if name[:1].upper() in "AEIOUYÀÂÉÈÊËÎÏÔÛÙ" else "de ") + name

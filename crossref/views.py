@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from crossref.labels import DIRECTION_FR, RELATION_FR, fr_decimal, fr_percent, pair_line_fr
+from crossref.labels import DIRECTION_FR, RELATION_FR, explanation_fr, fr_decimal, fr_percent, pair_line_fr
 from crossref.labels import REVIEW_STATUS_FR as STATUS_FR
 
 
@@ -307,14 +307,6 @@ def pair_row(pairs: pd.DataFrame, positions: dict[tuple[str, str], int], source:
 
 
 # ---------------------------------------------------------------- explanations
-_DECIMAL = re.compile(r"(?<=[\s(])(\d+)\.(\d+)\b")  # « score 0.75 », never an id such as « ICD:C1.1 »
-
-
-def explanation_fr(text: str) -> str:
-    """A pair's explanation as people read it: French decimals (« score 0,75 ; sémantique 0,46 »)."""
-    return _DECIMAL.sub(r"\1,\2", text or "")
-
-
 _CLAUSE_EDGE = re.compile(r"[,;:.()\n]")
 
 

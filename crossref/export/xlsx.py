@@ -30,7 +30,7 @@ from crossref.io import atomic_write
 from crossref.labels import (
     COMPETENCE_COVERED, COMPETENCE_MISSING, COMPETENCE_PARTIAL, DIRECTION_FR, RELATION_FR, REVIEW_STATUS_FR,
     STATUS_FULL, STATUS_PARTIAL, french_date, french_datetime,
-    de, fr_number, pair_list_fr,
+    de, explanation_fr, fr_number, pair_list_fr,
 )
 from crossref.model import Corpus
 from crossref.tables import ID, register_schema, validate
@@ -408,7 +408,7 @@ def pair_sheet_table(results: Any, a: str, b: str) -> pd.DataFrame:
             "Date de la décision": french_date(r["decided_at"]) if reviewed else "",
             "Note": r["note"],
             "Termes communs": r["shared_terms"],
-            "Explication": r["explanation"],
+            "Explication": explanation_fr(r["explanation"]),
         })
     floats = {c: float for c in ("Score", "Part sémantique", "Part lexicale", "Part critères")}
     return _frame(rows, PAIR_SHEET_COLUMNS, floats)
