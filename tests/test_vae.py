@@ -116,3 +116,15 @@ def test_vae_workbook_in_french(results) -> None:
     comps = list(wb["Compétences"].iter_rows(values_only=True))
     assert comps[0] == tuple(v.COMPETENCE_COLUMNS) and len(comps) == 1 + 34
     assert wb["Compétences"].freeze_panes == "A2" and wb["Compétences"].auto_filter.ref
+
+
+def test_cli_table_lists_every_competence_best_first(capsys) -> None:
+    from crossref.cli import main
+
+    assert main(["vae", "--to", "ICD", "--text", str(NARRATIVES / "grands_comptes.txt"), "--format", "table"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("ICD:C")]
+    assert len(rows) == 34
+    assert "négociations" in out and "à la limite" in out
+    scores = [float(r.split()[1].replace(",", ".")) for r in rows]
+    assert scores == sorted(scores, reverse=True)

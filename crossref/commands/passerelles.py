@@ -63,6 +63,16 @@ def render_table(result: dict) -> str:
             f"{_cell(b['bloc'], 12)} {_cell(b['title'], 44)} {fr_percent(b['coverage']):>10}  "
             f"{_cell(b['status'], 25)} {len(b['missing'])}/{b.get('competences', '?')}"
         )
+    if result["from"] == "VAE" and "competences" in result:
+        from crossref.labels import fr_decimal
+        from crossref.vae import STATE_FR
+
+        # Every competence of the target, best evidence first: near misses show, for the advisor.
+        lines += ["", f"{_cell('Compétence', 12)} {'Score':>5}  {_cell('État', 19)} Meilleure phrase (n°)"]
+        for e in sorted(result["competences"], key=lambda e: -e["score"]):
+            where = ", ".join(str(n) for n in e["best_sentences"])
+            lines.append(f"{_cell(e['competence'], 12)} {fr_decimal(e['score']):>5}  {_cell(STATE_FR[e['state']], 19)} "
+                         + (f"« {_cell(e['best'], 70).rstrip()} » ({where})" if e["best"] else "—"))
     return "\n".join(lines) + "\n"
 
 
