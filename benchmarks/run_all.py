@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_pipeline.py", "calibrate.py", "bench_embed.py", "bench_app.py", "bench_load.py", "bench_scale.py",
-           "bench_registry.py"]
+SCRIPTS = ["bench_pipeline.py", "calibrate.py", "bench_embed.py", "bench_app.py", "bench_vae.py", "bench_load.py",
+           "bench_scale.py", "bench_registry.py"]
 
 
 def main() -> int:

@@ -368,8 +368,11 @@ class _LazyScorer:
         return self._load()
 
     def warm(self) -> None:
-        """Load the embedders and embed one text with each, so the first analysis is quick."""
+        """Load the models and run each once, so the first analysis is quick. The models load
+        lazily on their first text, and a cached text never reaches them: each embeds one itself."""
         info, emb, _, _ = self._load()
+        for embedder in emb.embedders.values():
+            getattr(embedder, "inner", embedder).embed(["amorce d'une analyse"])
         if info["ids"]:
             self.parts(["amorce"], info["ids"][:1])
 
