@@ -79,3 +79,15 @@ def test_criteria_part_only_when_both_have_their_own(results) -> None:
     other = next(c.id for c in corpus.certification("NEOMA").competences
                  if corpus.certification("NEOMA").own_criteria(c.id))
     assert criteria_comparable(corpus, with_own, other)
+
+
+def test_workbook_leaves_the_critères_part_empty_where_it_means_nothing(results) -> None:
+    from crossref.export.xlsx import pair_sheet_table
+
+    table = pair_sheet_table(results, "ICD", "CPMC")
+    assert len(table) > 0
+    comparable = [criteria_comparable(results.corpus, s, t)
+                  for s, t in zip(table["Compétence source"], table["Compétence cible"])]
+    assert not all(comparable)  # CPMC's critères belong to whole blocs
+    for ok, value in zip(comparable, table["Part critères"]):
+        assert (value == value) == ok  # NaN (empty cell) exactly where not comparable

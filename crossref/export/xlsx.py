@@ -130,7 +130,7 @@ register_schema("export_pairs", _schema({
     "Score": pa.Column(float, _UNIT),
     "Part sémantique": pa.Column(float, _UNIT),
     "Part lexicale": pa.Column(float, _UNIT),
-    "Part critères": pa.Column(float, _UNIT),
+    "Part critères": pa.Column(float, _UNIT, nullable=True),  # empty: no critères of their own to compare
     "Relation": pa.Column(str, pa.Check.isin(_RELATIONS_FR)),
     "Portée de la source": pa.Column(str, pa.Check.isin(_DIRECTIONS_FR)),
     "Relation proposée par le modèle": pa.Column(str, pa.Check.isin(_RELATIONS_FR)),
@@ -381,6 +381,8 @@ def pair_sheet_table(results: Any, a: str, b: str) -> pd.DataFrame:
     order = {c.id: k for k, c in enumerate(results.corpus.competences())}
     sub = sub.assign(_s=sub["source"].map(lambda x: order.get(x, len(order)))).sort_values(
         ["_s", "score"], ascending=[True, False], kind="mergesort")
+    from crossref.views import criteria_comparable
+
     corpus = results.corpus
     rows = []
     for r in sub.to_dict(orient="records"):
@@ -399,7 +401,8 @@ def pair_sheet_table(results: Any, a: str, b: str) -> pd.DataFrame:
             "Score": float(r["score"]),
             "Part sémantique": float(r["semantic"]),
             "Part lexicale": float(r["lexical"]),
-            "Part critères": float(r["criteria"]),
+            # as on screen: only when both competences have critères of their own (else it reads 0,00)
+            "Part critères": float(r["criteria"]) if criteria_comparable(corpus, r["source"], r["target"]) else None,
             "Relation": RELATION_FR[r["relation"]],
             "Portée de la source": DIRECTION_FR[r["direction"]],
             "Relation proposée par le modèle": RELATION_FR[r["model_relation"]],
