@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from crossref.errors import InputError
+from crossref.io import atomic_write_bytes
 from crossref.model import Certification
 
 DB_NAME = "registry.sqlite"
@@ -313,7 +314,7 @@ class Registry:
                 out[s:s + len(vecs)] = vecs
             out.flush()
             del out
-            _atomic_bytes(self.dir / GROUPS, groups.astype("<i4").tobytes())
+            atomic_write_bytes(self.dir / GROUPS, groups.astype("<i4").tobytes())
             os.replace(tmp_name, self.dir / VECTORS)
             tmp = None
         finally:
@@ -322,7 +323,7 @@ class Registry:
                     os.unlink(tmp)
         meta = {"embedder": store.name, "dim": dim, "units": len(keys),
                 "db": _file_hash(self.db_path)}
-        _atomic_bytes(self.dir / VECTORS_META, json.dumps(meta).encode())
+        atomic_write_bytes(self.dir / VECTORS_META, json.dumps(meta).encode())
 
     # ------------------------------------------------------------------ reading
 
@@ -536,20 +537,6 @@ def _create_schema(con: sqlite3.Connection) -> None:
                             bloc TEXT NOT NULL, text TEXT NOT NULL, key BLOB NOT NULL);
         CREATE INDEX units_fiche ON units (fiche);
     """)
-
-
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
-    tmp: str | None = tmp_name
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp_name, path)
-        tmp = None
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
 
 
 def registry_embedder(backend: str, config) -> Any:
