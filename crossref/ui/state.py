@@ -755,20 +755,6 @@ def passerelle_workbook_bytes(result: dict, corpus: Any) -> bytes:
 
 
 # ---------------------------------------------------------------- VAE
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _vae_warm_thread(key: str, _results: Any) -> Any:
-    """Load the VAE scorer's models once per results, in the background (started by the page)."""
-    import threading
-
-    scorer = getattr(_results, "_scorer", None)
-    warm = getattr(scorer, "warm", None)
-    if warm is None:
-        return None
-    thread = threading.Thread(target=warm, name="crossref-vae-warm", daemon=True)
-    thread.start()
-    return thread
-
-
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _pair_explanation(_snap: Snapshot, key: str, source: str, target: str) -> tuple[dict, Any]:
     from crossref.explain import pair_contributions
@@ -781,11 +767,6 @@ def _pair_explanation(_snap: Snapshot, key: str, source: str, target: str) -> tu
 def pair_explanation(snap: Snapshot, source: str, target: str) -> tuple[dict, Any]:
     """(the pair model's contributions, their waterfall figure), once per results and pair."""
     return _pair_explanation(snap, snap.key, source, target)
-
-
-def warm_vae_scorer(snap: Snapshot) -> None:
-    """So that the first analysis does not wait for the models: they load while the advisor types."""
-    _vae_warm_thread(snap.key, snap.results)
 
 
 def vae_decisions(config: Config, candidate: str, to_cert: str) -> pd.DataFrame:

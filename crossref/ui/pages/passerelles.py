@@ -204,7 +204,9 @@ def _vae_decision_form(result: dict, candidate: str) -> None:
 
 
 with tab_v:
-    state.warm_vae_scorer(snap)  # the models load while the advisor types
+    # No background warm-up: a thread importing or building code while Streamlit parses a page
+    # trips a CPython 3.11 bug ("AST constructor recursion depth mismatch"); the first analysis
+    # of a process loads the models under a spinner instead.
     config = snap.config
     c1, c2 = st.columns([2, 3])
     candidate = c1.text_input("Candidat (nom ou référence du dossier)", key="vae_candidate", max_chars=120)
@@ -221,7 +223,7 @@ with tab_v:
             st.error("Décrivez d'abord l'expérience (au moins une phrase).")
         else:
             try:
-                with st.spinner("Analyse de l'expérience…"):
+                with st.spinner("Analyse de l'expérience… (la première analyse charge les modèles : quelques secondes)"):
                     st.session_state["vae_scores"] = (key, vae_scores(results, text, target_v),
                                                       datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
             except CrossrefError as exc:
