@@ -19,7 +19,7 @@ from crossref.config import DEFAULT_DATA_DIR, Config
 from crossref.errors import CrossrefError
 from crossref.evaluation import GoldPair, read_gold
 from crossref.pipeline import (Embeddings, block_directions, competence_views, data_versions,
-                               lexical_reference_texts, measure_channel_statistics)
+                               lexical_texts, measure_channel_statistics)
 from crossref.referentiels import load_corpus
 
 GUIDE_VERSION = "1.1"
@@ -27,12 +27,12 @@ GUIDE_VERSION = "1.1"
 
 def reference_data(config: Config, gold: list[GoldPair], extra: Iterable = ()):
     """Channel statistics (built-in corpus), labelled blocks of the gold's certification pairs,
-    candidates per certification and the feature names."""
+    candidates per certification, the feature names, the corpus and the built-in corpus."""
     from crossref.blocks import certification_blocks
 
-    lexical = lexical_reference_texts()
     builtin = load_corpus(str(DEFAULT_DATA_DIR))
     info_b = competence_views(builtin)
+    lexical = lexical_texts(info_b)  # what lexical_reference_texts() gives, from the views at hand
     stats = measure_channel_statistics(Embeddings(config, info_b, lexical), info_b["certs"])
     corpus = load_corpus(config.data_dir, extra)
     known = {c.id for cert in corpus for c in cert.competences}
@@ -50,7 +50,7 @@ def reference_data(config: Config, gold: list[GoldPair], extra: Iterable = ()):
     data = labelled_blocks(blocks, info["ids"], directions, gold, savoirs)
     candidates = {cert.id: [c.id for c in cert.competences if c.kind != "savoir"] for cert in corpus}
     names = blocks[0].features.names if blocks else ()
-    return stats, data, candidates, names, corpus
+    return stats, data, candidates, names, corpus, builtin
 
 
 def read_references(paths: Iterable[str | Path]) -> list[GoldPair]:
@@ -64,7 +64,7 @@ def read_references(paths: Iterable[str | Path]) -> list[GoldPair]:
 def calibrate(config: Config, gold_paths: list[str | Path], extra: Iterable = (),
               c: float = 0.3) -> tuple[Artifact, LocoReport]:
     gold = read_references(gold_paths)
-    stats, data, candidates, names, corpus = reference_data(config, gold, list(extra))
+    stats, data, candidates, names, corpus, builtin = reference_data(config, gold, list(extra))
     labelled: list[LabelledBlock] = [b for b in data if b.y.any()]
     if len(labelled) < 2:
         raise CrossrefError("il faut des paires de référence sur au moins deux paires de certifications "
@@ -80,7 +80,7 @@ def calibrate(config: Config, gold_paths: list[str | Path], extra: Iterable = ()
         "reference_pairs": len(gold),
         "certification_pairs": sorted("↔".join(sorted(b.key)) for b in labelled),
         "annotation_guide": GUIDE_VERSION,
-        "statistics_measured_on": data_versions(load_corpus(str(DEFAULT_DATA_DIR))),
+        "statistics_measured_on": data_versions(builtin),
         "data_versions": data_versions(corpus),
         "regularisation_c": c,
         "out_of_sample": report.to_dict(),

@@ -469,14 +469,18 @@ def _core_similarity(queries, core_vectors) -> np.ndarray:
     return np.maximum.reduceat(sims, starts, axis=1)
 
 
+def lexical_texts(info: dict[str, Any]) -> list[str]:
+    """The texts of a corpus's views the lexical channel is fitted on (full view and clauses)."""
+    return info["views"]["full"] + [c for cl in info["clauses"] for c in cl]
+
+
 def lexical_reference_texts() -> list[str]:
     """Texts the lexical channel is fitted on: the built-in référentiels, whatever else is loaded
     (the calibration artifact's statistics were measured with this vocabulary)."""
     from crossref.config import DEFAULT_DATA_DIR
     from crossref.referentiels import load_corpus
 
-    info = competence_views(load_corpus(str(DEFAULT_DATA_DIR)))
-    return info["views"]["full"] + [c for cl in info["clauses"] for c in cl]
+    return lexical_texts(competence_views(load_corpus(str(DEFAULT_DATA_DIR))))
 
 
 def load_configured_artifact(config: Config):
