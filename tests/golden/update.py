@@ -11,20 +11,30 @@ empty decision store, embeddings cached in a temporary folder):
   (xz-compressed: the explanations make it 5 MB as text);
 * ``workbook.json``: the workbook's sheet names, in order, with their row counts;
 * ``sssom.tsv``: the SSSOM mappings (the ``#`` metadata and the run date left out).
+
+The run reads its embeddings from ``embeddings/`` (one ``.npz`` per model, the
+cache's import format): the models' float kernels differ between CPUs (scores
+moved by up to 0.014 between two machines, flipping relations at the threshold),
+and the golden files pin the pipeline's logic, not the hardware. A text missing
+from them is embedded by the model as usual; ``update`` writes them back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import lzma
+import shutil
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 GOLDEN_DIR = Path(__file__).resolve().parent
+EMBEDDINGS_DIR = GOLDEN_DIR / "embeddings"
 PAIRS_FILE = "pairs.csv"
 EXPORT_FILE = "export_pairs.csv.xz"
 WORKBOOK_FILE = "workbook.json"
@@ -45,7 +55,33 @@ def golden_config(tmp: Path):
     from crossref.config import Config
 
     config = Config(database_url=f"sqlite:///{tmp / 'decisions.sqlite'}")
-    return replace(config, embedding=replace(config.embedding, cache_dir=str(tmp / "cache")))
+    cache = Path(tmp) / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    for npz in sorted(EMBEDDINGS_DIR.glob("*.npz")):
+        target = cache / npz.name
+        if not target.exists():
+            shutil.copyfile(npz, target)
+    return replace(config, embedding=replace(config.embedding, cache_dir=str(cache)))
+
+
+def write_embeddings(cache: Path) -> list[Path]:
+    """Every store of a golden run's cache as a pinned ``.npz`` (sorted keys: stable bytes)."""
+    import numpy as np
+
+    from crossref.embed.cache import EmbeddingStore
+
+    EMBEDDINGS_DIR.mkdir(exist_ok=True)
+    written = []
+    for index in sorted(cache.glob("*/index.sqlite")):
+        with contextlib.closing(sqlite3.connect(index)) as con:
+            name = con.execute("SELECT value FROM meta WHERE key = 'name'").fetchone()[0]
+        store = EmbeddingStore(cache, name)
+        keys, vecs = store.items()
+        order = np.argsort(np.array(keys))
+        path = EMBEDDINGS_DIR / store.dir.with_suffix(".npz").name  # where the cache imports it from
+        np.savez_compressed(path, name=np.array(name), keys=np.array(keys)[order], vecs=vecs[order])
+        written.append(path)
+    return written
 
 
 def golden_results(tmp: Path):
@@ -129,6 +165,8 @@ def write_golden(name: str, text: str) -> Path:
 def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         files = snapshot(golden_results(Path(tmp)), Path(tmp))
+        for path in write_embeddings(Path(tmp) / "cache"):
+            print(f"écrit : {path}", file=sys.stderr)
     for name, text in files.items():
         print(f"écrit : {write_golden(name, text)}", file=sys.stderr)
     return 0
