@@ -27,13 +27,13 @@ def main() -> int:
     results = run()
     print(f"résultats chargés : {time.perf_counter() - t:.2f} s")
     t = time.perf_counter()
-    results._scorer.warm()
+    results.text_scorer().warm()
     print(f"modèles VAE chargés (en arrière-plan dans le tableau de bord) : {time.perf_counter() - t:.2f} s")
     # A candidate's sentences are new texts: the on-disk embedding cache must not answer for them.
     # Same models, same competence vectors, no disk cache for the sentences.
     from crossref.embed.cache import CachedEmbedder
 
-    embedders = results._scorer.state()[1].embedders
+    embedders = results.stages()[1].embedders
     for backend, emb in list(embedders.items()):
         if isinstance(emb, CachedEmbedder):
             embedders[backend] = emb.inner

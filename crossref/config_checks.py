@@ -18,8 +18,7 @@ from typing import Any
 
 from crossref.errors import ConfigError
 
-# The views a channel can read (crossref.pipeline.competence_views builds them;
-# a test keeps both lists equal without importing the pipeline here).
+# The views a channel can read (crossref.corpus_views.competence_views builds them).
 VIEWS = ("text", "full", "core", "criteria")
 
 

@@ -49,12 +49,12 @@ def _block(results: Any, a: str, b: str) -> tuple[Any, Any]:
     from crossref.matching import segment_starts
     from crossref.pipeline import load_configured_artifact
 
-    info, emb = results._scorer.state()[:2]
-    key = (id(results._scorer), a, b)
+    info, emb = results.stages()
+    key = (id(emb), a, b)
     with _lock:
         if key not in _blocks:
             artifact = load_configured_artifact(results.config)
-            _blocks[key] = make_block(emb, artifact.channels, results.config.matching, info["certs"], a, b,
+            _blocks[key] = make_block(emb, artifact.channels, results.config.matching, info.certs, a, b,
                                       segment_starts(emb.clause_lengths))
         return _blocks[key], info
 
@@ -81,7 +81,7 @@ def pair_contributions(results: Any, source: str, target: str) -> dict:
     if flipped:  # blocks are built first certification first
         source, target, ca, cb = target, source, cb, ca
     block, info = _block(results, ca, cb)
-    pos = {c: n for n, c in enumerate(info["ids"])}
+    pos = info.positions()
     x = int(np.nonzero(block.ia == pos[source])[0][0])
     y = int(np.nonzero(block.ib == pos[target])[0][0])
     values = block.features.values[x, y]

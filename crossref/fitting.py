@@ -18,8 +18,10 @@ from crossref.calibration import (Artifact, LabelledBlock, LocoReport, cert_pair
 from crossref.config import DEFAULT_DATA_DIR, Config
 from crossref.errors import CrossrefError
 from crossref.evaluation import GoldPair, read_gold
-from crossref.pipeline import (Embeddings, block_directions, competence_views, data_versions,
-                               lexical_texts, measure_channel_statistics)
+from crossref.corpus_views import competence_views, lexical_texts
+from crossref.embeddings import embed_views, measure_channel_statistics
+from crossref.pipeline import data_versions
+from crossref.scoring import block_directions
 from crossref.referentiels import load_corpus
 
 GUIDE_VERSION = "1.1"
@@ -33,7 +35,7 @@ def reference_data(config: Config, gold: list[GoldPair], extra: Iterable = ()):
     builtin = load_corpus(str(DEFAULT_DATA_DIR))
     info_b = competence_views(builtin)
     lexical = lexical_texts(info_b)  # what lexical_reference_texts() gives, from the views at hand
-    stats = measure_channel_statistics(Embeddings(config, info_b, lexical), info_b["certs"])
+    stats = measure_channel_statistics(embed_views(config, info_b, lexical), info_b.certs)
     corpus = load_corpus(config.data_dir, extra)
     known = {c.id for cert in corpus for c in cert.competences}
     unknown = sorted({i for g in gold for i in (g.source, g.target)} - known)
@@ -41,13 +43,13 @@ def reference_data(config: Config, gold: list[GoldPair], extra: Iterable = ()):
         raise CrossrefError("l'alignement de référence nomme des compétences inconnues (manque-t-il --data ?) : "
                             + ", ".join(unknown[:5]))
     info = competence_views(corpus)
-    emb = Embeddings(config, info, lexical)
+    emb = embed_views(config, info, lexical)
     scope = {cert_pair(g.source, g.target) for g in gold}
-    blocks = list(certification_blocks(emb, stats, config.matching, info["certs"], scope))
+    blocks = list(certification_blocks(emb, stats, config.matching, info.certs, scope))
     directions = {frozenset((b.cert_a, b.cert_b)): block_directions(b, config.matching.direction_margin)
                   for b in blocks}
     savoirs = {c.id for cert in corpus for c in cert.competences if c.kind == "savoir"}
-    data = labelled_blocks(blocks, info["ids"], directions, gold, savoirs)
+    data = labelled_blocks(blocks, info.ids, directions, gold, savoirs)
     candidates = {cert.id: [c.id for c in cert.competences if c.kind != "savoir"] for cert in corpus}
     names = blocks[0].features.names if blocks else ()
     return stats, data, candidates, names, corpus, builtin

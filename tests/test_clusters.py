@@ -170,13 +170,13 @@ def test_default_threshold_on_the_builtin_corpus() -> None:
     """The default threshold gives themes shared by certifications: neither one blob nor singletons."""
     from crossref.config import Config
     from crossref.embed import get_embedder
-    from crossref.pipeline import competence_views
+    from crossref.corpus_views import competence_views
     from crossref.referentiels import load_corpus
 
     config = Config()
     info = competence_views(load_corpus(config.data_dir))
-    x = get_embedder("use-multilingual", cache_dir=config.embedding.cache_dir).embed(info["views"]["text"])
-    df = cl.cluster_competences(np.asarray(x), info["ids"], list(info["certs"]), info["views"]["text"])
+    x = get_embedder("use-multilingual", cache_dir=config.embedding.cache_dir).embed(info.views["text"])
+    df = cl.cluster_competences(np.asarray(x), info.ids, list(info.certs), info.views["text"])
     s = cl.cluster_summary(df)
     shared = s[s["certifications"] >= 2]
     assert 6 <= len(shared) <= 20

@@ -725,9 +725,9 @@ def test_config_built_in_code_is_checked_too() -> None:
 def test_known_views_are_the_pipeline_views() -> None:
     from crossref.config_checks import VIEWS
     from crossref.model import Corpus
-    from crossref.pipeline import competence_views
+    from crossref.corpus_views import competence_views
 
-    assert tuple(competence_views(Corpus([]))["views"]) == VIEWS
+    assert tuple(competence_views(Corpus([])).views) == VIEWS
 
 
 def test_unwritable_cache_dir_is_refused_before_the_run(cli, tmp_path: Path, monkeypatch) -> None:

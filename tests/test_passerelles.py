@@ -300,7 +300,7 @@ def _results(corpus: Corpus, pairs: pd.DataFrame, calls: list | None = None) -> 
         return np.array([[0.9 if ("stratégie" in t and ":C" in i and int(i[-1]) <= 4) else 0.1
                           for i in ids] for t in texts])
 
-    return Results(config=Config(), corpus=corpus, pairs=pairs, _scorer=scorer)
+    return Results(config=Config(), corpus=corpus, pairs=pairs, scorer=scorer)
 
 
 def test_vae_with_results(pairs: pd.DataFrame, corpus: Corpus) -> None:
