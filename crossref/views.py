@@ -402,3 +402,157 @@ def history_table(history: pd.DataFrame) -> pd.DataFrame:
         "Relation précédente": [RELATION_FR.get(r, r) if r else "—" for r in h["previous_relation"]],
         "Note": list(h["note"]),
     }, columns=HISTORY_COLUMNS)
+
+
+# ---------------------------------------------------------------- passerelles and VAE
+PASSERELLE_BLOCS_COLUMNS = ["Couverture", "Statut", "Bloc", "Compétences", "Couvertes", "À justifier"]
+
+
+def passerelle_blocs_table(result: dict, corpus: Any) -> pd.DataFrame:
+    """One row per target bloc of a passerelle or VAE result; coverage in whole percents (« 43 % »)."""
+    return pd.DataFrame([{
+        "Couverture": round(float(b["coverage"]) * 100),
+        "Statut": b["status"],
+        "Bloc": bloc_label(corpus, b["bloc"], 60),
+        "Compétences": int(b.get("competences", 0)),
+        "Couvertes": len({m["target"] for m in b["matched"]}),
+        "À justifier": len(b["missing"]),
+    } for b in result["blocs"]], columns=PASSERELLE_BLOCS_COLUMNS)
+
+
+def bloc_matched_table(bloc: dict, corpus: Any, vae_mode: bool) -> pd.DataFrame:
+    """The covered competences of one bloc, decisive columns first (visible at 1366 px)."""
+    if vae_mode:
+        return pd.DataFrame([{
+            "Score": fr_decimal(m["score"]),
+            "Relation": RELATION_FR.get(m["relation"], m["relation"]),
+            "Compétence": comp_label(corpus, m["target"]),
+            "Phrase de l'expérience": m["sentence"],
+        } for m in bloc["matched"]], columns=["Score", "Relation", "Compétence", "Phrase de l'expérience"])
+    return pd.DataFrame([{
+        "Score": fr_decimal(m["score"]),
+        "Relation": RELATION_FR.get(m["relation"], m["relation"]),
+        "Compétence visée": comp_label(corpus, m["target"]),
+        "Compétence détenue": comp_label(corpus, m["source"]),
+        "Explication": explanation_fr(m["explanation"]),
+    } for m in bloc["matched"]], columns=["Score", "Relation", "Compétence visée", "Compétence détenue", "Explication"])
+
+
+def bloc_missing_table(bloc: dict, corpus: Any, target: str) -> tuple[int, pd.DataFrame]:
+    """(how many competences are partly covered, the competences with no correspondence at all).
+    One state per competence: a partly covered one is listed with the covered ones, not here."""
+    partial = set(bloc.get("partial", []))
+    missing = [c for c in bloc["missing"] if c not in partial]
+    cert = corpus.certification(target)
+    return len(partial), pd.DataFrame([{
+        "Compétence": comp_label(corpus, c, 120),
+        "Critères": len(cert.criteria_for(corpus.competence(c))),
+    } for c in missing], columns=["Compétence", "Critères"])
+
+
+VAE_FILTERS = ("toutes", "attestées", "à la limite", "non attestées")
+VAE_VIEW_COLUMNS = ["État", "Score", "Compétence", "Meilleure preuve", "Phrases n°", "Décision", "Accompagnateur",
+                    "Date", "Note"]
+
+
+def vae_competence_view(table: pd.DataFrame, corpus: Any, shown: str = "toutes") -> pd.DataFrame:
+    """The VAE competence table (:func:`crossref.vae.competence_table`) as the page shows it: filtered
+    by state, best score first, French decimals (same width: they sort as text)."""
+    if shown not in VAE_FILTERS:
+        raise ValueError(f"filtre inconnu : {shown!r}")
+    if shown == "attestées":
+        table = table[table["État"].str.startswith("attestée")]
+    elif shown != "toutes":
+        table = table[table["État"] == ("à la limite" if shown == "à la limite" else "non attestée")]
+    table = table.sort_values("Score", ascending=False, kind="stable")
+    out = table.assign(Score=[fr_decimal(x) for x in table["Score"]],
+                       Compétence=[comp_label(corpus, c, 70) for c in table["Compétence"]])
+    return out[VAE_VIEW_COLUMNS].reset_index(drop=True)
+
+
+def vae_decision_order(result: dict) -> list[str]:
+    """The target's competences for the advisor's form: near misses first, then by score."""
+    order = sorted(result["competences"], key=lambda e: (e["state"] != "near", -e["score"]))
+    return [e["competence"] for e in order]
+
+
+def vae_summary_text(result: dict) -> str:
+    """« 5 compétence(s) de ICD attestée(s) sur 34, 3 à la limite, d'après 7 phrase(s)… » (markdown)."""
+    from crossref.mdsafe import escape_markdown
+
+    n_near = sum(e["state"] == "near" for e in result["competences"])
+    return (f"**{len(result['evidenced'])} compétence(s) de {escape_markdown(result['to'])} attestée(s)** sur "
+            f"{len(result['competences'])}, {n_near} à la limite, d'après {len(result['sentences'])} phrase(s) "
+            f"(et les paires de phrases voisines).")
+
+
+# ---------------------------------------------------------------- clusters
+CLUSTER_TABLE_COLUMNS = ["Cluster", "Libellé", "Compétences", "Certifications", "Membres"]
+
+
+def cluster_view(summary: pd.DataFrame, shared_only: bool) -> tuple[pd.DataFrame, str]:
+    """(the themes table, its caption) from :func:`crossref.clusters.cluster_summary`;
+    ``shared_only`` keeps the themes found in at least two certifications."""
+    shared = summary["certifications"] >= 2
+    shown = summary[shared] if shared_only else summary
+    table = pd.DataFrame({"Cluster": shown["cluster"], "Libellé": shown["label"], "Compétences": shown["size"],
+                          "Certifications": shown["certifications"], "Membres": shown["members"]},
+                         columns=CLUSTER_TABLE_COLUMNS).reset_index(drop=True)
+    caption = (f"{len(summary)} cluster(s), dont {int(shared.sum())} communs à plusieurs certifications. "
+               "Libellé : les termes qui distinguent le groupe des autres (c-TF-IDF).")
+    return table, caption
+
+
+def cluster_members_table(clusters: pd.DataFrame, corpus: Any, cluster: int) -> pd.DataFrame:
+    """The competences of one theme: certification, competence (labelled), bloc."""
+    members = clusters[clusters["cluster"] == cluster]
+    return pd.DataFrame({
+        "Certification": members["certification"].tolist(),
+        "Compétence": [comp_label(corpus, c, 140) for c in members["competence"]],
+        "Bloc": [corpus.competence(c).bloc_id for c in members["competence"]],
+    }, columns=["Certification", "Compétence", "Bloc"])
+
+
+# ---------------------------------------------------------------- other pages
+def certification_preview_table(cert: Any) -> pd.DataFrame:
+    """An uploaded référentiel before it is added: one row per competence."""
+    return pd.DataFrame([{
+        "Bloc": comp.bloc_id,
+        "Intitulé du bloc": cert.bloc(comp.bloc_id).title if comp.bloc_id else "",
+        "Compétence": comp.id,
+        "Intitulé": comp.title,
+        "Énoncé": comp.statement,
+        "Critères": len(cert.criteria_for(comp)),
+    } for comp in cert.competences], columns=["Bloc", "Intitulé du bloc", "Compétence", "Intitulé", "Énoncé",
+                                              "Critères"])
+
+
+def data_versions_table(versions: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame([{"Certification": k, "Version des données": v} for k, v in versions.items()],
+                        columns=["Certification", "Version des données"])
+
+
+REGISTRY_COLUMNS = ["Fiche", "Intitulé", "Recouvrement", "Couvre", "Couverte par", "Blocs couverts"]
+
+
+def registry_overlaps_table(search: Any) -> pd.DataFrame:
+    """The certifications of the registry overlapping a fiche (:meth:`crossref.registry.Registry.search`):
+    shares in [0, 1] (shown as progress bars), covered blocs as « B1 43 %, B2 12 % »."""
+    return pd.DataFrame([{
+        "Fiche": o.fiche, "Intitulé": o.title, "Recouvrement": o.overlap, "Couvre": o.covers,
+        "Couverte par": o.covered_by,
+        "Blocs couverts": ", ".join(f"{b.bloc.split(':')[-1]} {fr_percent(b.coverage)}" for b in o.blocs_covered),
+    } for o in search.overlaps], columns=REGISTRY_COLUMNS)
+
+
+def registry_caption(n_fiches: int, n_units: int, embedder: str) -> str:
+    from crossref.labels import french_int
+
+    return f"{french_int(n_fiches)} fiches, {french_int(n_units)} compétences, modèle {embedder.split(':')[0]}."
+
+
+def config_table(config: Any) -> pd.DataFrame:
+    """Every recorded setting of a configuration, as exports record it (dotted key, value)."""
+    from crossref.export.metadata import flatten_config, recorded_config
+
+    return pd.DataFrame(flatten_config(recorded_config(config)), columns=["Paramètre", "Valeur"])

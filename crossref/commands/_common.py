@@ -49,17 +49,26 @@ def write_output(text: str, path: str | None) -> None:
         sys.stdout.write(text)
 
 
+def corpus_files(args: argparse.Namespace, config: Config) -> list:
+    """What joins the built-in référentiels: those imported in the dashboard (``<data_dir>/imported/``,
+    the same store), then the ``--data`` files."""
+    from crossref.imported import imported_files
+
+    return [*imported_files(config), *(getattr(args, "data", None) or [])]
+
+
 def load_corpus_for(args: argparse.Namespace, config: Config):
-    """The built-in référentiels plus the ``--data`` files (no scoring)."""
+    """The built-in and imported référentiels plus the ``--data`` files (no scoring)."""
     from crossref.referentiels import load_corpus
 
-    return load_corpus(config.data_dir, args.data or [])
+    return load_corpus(config.data_dir, corpus_files(args, config))
 
 
 def results_for(args: argparse.Namespace, config: Config, *, decisions: bool = True):
     """The pipeline's results for the corpus (from the results cache when warm)."""
     from crossref import pipeline  # looked up at call time: tests replace pipeline.run
 
+    files = corpus_files(args, config)
     if decisions:
-        return pipeline.run(config, args.data or [])
-    return pipeline.run(config, args.data or [], decisions=False)
+        return pipeline.run(config, files)
+    return pipeline.run(config, files, decisions=False)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from crossref.commands._common import OUT, arg, command, write_output
+from crossref.commands._common import OUT, arg, command, corpus_files, write_output
 from crossref.config import Config
 from crossref.errors import CrossrefError
 
@@ -95,7 +95,7 @@ def _search(args: argparse.Namespace, config: Config, reg) -> int:
     if not reg.has_fiche(target):
         from crossref.referentiels import load_corpus
 
-        cert = load_certification(load_corpus(config.data_dir, args.data or []), target)
+        cert = load_certification(load_corpus(config.data_dir, corpus_files(args, config)), target)
         if cert is None:
             raise CrossrefError(f"fiche {args.fiche} : ni dans le registre ni parmi les certifications chargées")
         target = cert

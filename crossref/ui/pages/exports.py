@@ -1,9 +1,8 @@
 """Exports: the run's results as an Excel workbook, CSV / JSON pairs, SSSOM mappings and GraphML graph."""
 
-import pandas as pd
 import streamlit as st
 
-from crossref.export.metadata import flatten_config
+from crossref import views
 from crossref.labels import french_date
 from crossref.ui import state
 
@@ -46,9 +45,6 @@ for title, help_text, make, file_name, mime, key in exports:
 with st.expander("Ce que les exports enregistrent"):
     st.markdown(f"Résultats calculés le **{french_date(results.created_at) or '—'}** "
                 f"({results.created_at or 'date inconnue'}).")
-    st.dataframe(pd.DataFrame([{"Certification": k, "Version des données": v}
-                               for k, v in results.data_versions.items()]), hide_index=True)
-    from crossref.export.metadata import recorded_config
-
-    st.dataframe(pd.DataFrame(flatten_config(recorded_config(results.config)), columns=["Paramètre", "Valeur"]),
+    st.dataframe(views.data_versions_table(results.data_versions), hide_index=True)
+    st.dataframe(views.config_table(results.config),
                  hide_index=True, width="stretch")

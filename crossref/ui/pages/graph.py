@@ -1,11 +1,11 @@
 """Graphe et clusters: the equivalence network coloured by certification, and the themes found across
 certifications (clusters of competences with their labels)."""
 
-import pandas as pd
 import streamlit as st
 
+from crossref import views
 from crossref.ui import state
-from crossref.ui.components import RELATION_FR, comp_label
+from crossref.ui.components import RELATION_FR
 
 st.title("Graphe et clusters")
 snap = state.load_or_stop()
@@ -38,24 +38,14 @@ summary = state.cluster_summary(snap, snap.key)
 n_certs = len(corpus)
 shared_only = st.toggle("Seulement les thèmes présents dans au moins deux certifications", value=True,
                         key="gr_shared")
-shown = summary[summary["certifications"] >= 2] if shared_only else summary
-st.caption(f"{len(summary)} cluster(s), dont {int((summary['certifications'] >= 2).sum())} communs à plusieurs "
-           "certifications. Libellé : les termes qui distinguent le groupe des autres (c-TF-IDF).")
-st.dataframe(pd.DataFrame({
-    "Cluster": shown["cluster"],
-    "Libellé": shown["label"],
-    "Compétences": shown["size"],
-    "Certifications": shown["certifications"],
-    "Membres": shown["members"],
-}), hide_index=True, width="stretch", key="gr_clusters",
-    column_config={"Certifications": st.column_config.ProgressColumn(format="%d", min_value=0, max_value=n_certs)})
+shown, caption = views.cluster_view(summary, shared_only)
+st.caption(caption)
+st.dataframe(shown, hide_index=True, width="stretch", key="gr_clusters",
+             column_config={"Certifications": st.column_config.ProgressColumn(format="%d", min_value=0,
+                                                                              max_value=n_certs)})
 
 if len(shown):
-    chosen = st.selectbox("Détail d'un cluster", shown["cluster"].tolist(), key="gr_cluster",
-                          format_func=lambda c: f"{c} — {summary.loc[summary['cluster'] == c, 'label'].iloc[0]}")
-    members = results.clusters[results.clusters["cluster"] == chosen]
-    st.dataframe(pd.DataFrame({
-        "Certification": members["certification"],
-        "Compétence": [comp_label(corpus, c, 140) for c in members["competence"]],
-        "Bloc": [corpus.competence(c).bloc_id for c in members["competence"]],
-    }), hide_index=True, width="stretch")
+    labels = dict(zip(shown["Cluster"], shown["Libellé"]))
+    chosen = st.selectbox("Détail d'un cluster", list(labels), key="gr_cluster",
+                          format_func=lambda c: f"{c} — {labels[c]}")
+    st.dataframe(views.cluster_members_table(results.clusters, corpus, chosen), hide_index=True, width="stretch")

@@ -1,12 +1,12 @@
 """Importer un référentiel: upload a template CSV / Excel or a France Compétences XML fiche, see it
 validated and previewed, then add it to the corpus (saved under <data_dir>/imported/ only then)."""
 
-import pandas as pd
 import streamlit as st
 
 from crossref.errors import CrossrefError
 from crossref.mdsafe import escape_markdown as md
 from crossref.parsing import MAX_INPUT_BYTES
+from crossref import views
 from crossref.ui import state
 from crossref.views import import_changes, import_changes_text
 
@@ -81,14 +81,7 @@ if uploaded is not None:
                                   for c in upload.certifications)))
         for cert in upload.certifications:
             st.subheader(md(cert.label))
-            st.dataframe(pd.DataFrame([{
-                "Bloc": comp.bloc_id,
-                "Intitulé du bloc": cert.bloc(comp.bloc_id).title,
-                "Compétence": comp.id,
-                "Intitulé": comp.title,
-                "Énoncé": comp.statement,
-                "Critères": len(cert.criteria_for(comp)),
-            } for comp in cert.competences]), hide_index=True, width="stretch")
+            st.dataframe(views.certification_preview_table(cert), hide_index=True, width="stretch")
         st.caption(f"Sera enregistré sous {md(state.IMPORTED_DIR + '/' + upload.filename)} ; les correspondances "
                    "seront recalculées avec ce référentiel (quelques dizaines de secondes).")
         if st.button("Ajouter au corpus", type="primary", key="imp_add", icon=":material/add:"):

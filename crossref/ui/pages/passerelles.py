@@ -6,7 +6,6 @@ import re
 import unicodedata
 from datetime import datetime, timezone
 
-import pandas as pd
 import streamlit as st
 
 from crossref.errors import CrossrefError
@@ -14,10 +13,11 @@ from crossref.figures import passerelle_bar
 from crossref.labels import COMPETENCE_MISSING, COMPETENCE_PARTIAL, STATUS_FULL, STATUS_PARTIAL
 from crossref.mdsafe import escape_markdown as md
 from crossref import vae as vae_tables
-from crossref.labels import capitalize_first, de, fr_decimal
-from crossref.passerelles import MAX_VAE_CHARS, passerelle, passerelle_table, vae_from_similarity, vae_scores
+from crossref import views
+from crossref.labels import capitalize_first, de
+from crossref.passerelles import MAX_VAE_CHARS, passerelle, vae_from_similarity, vae_scores
 from crossref.ui import state
-from crossref.ui.components import RELATION_FR, bloc_label, cert_label, comp_label, pct
+from crossref.ui.components import bloc_label, cert_label, comp_label, pct
 
 st.title("Passerelles / VAE")
 snap = state.load_or_stop()
@@ -38,27 +38,12 @@ def _status_box(result: dict) -> None:
 
 
 def _bloc_details(result: dict, vae_mode: bool) -> None:
-    target = corpus.certification(result["to"])
     for b in result["blocs"]:
         icon = {STATUS_FULL: "✅", STATUS_PARTIAL: "🟡"}.get(b["status"], "⬜")
         with st.expander(f"{icon} {md(bloc_label(corpus, b['bloc']))} — {b['status']} ({pct(b['coverage'])})"):
             if b["matched"]:
                 st.markdown("**Compétences couvertes**")
-                if vae_mode:
-                    df = pd.DataFrame([{
-                        "Score": fr_decimal(m["score"]),
-                        "Relation": RELATION_FR.get(m["relation"], m["relation"]),
-                        "Compétence": comp_label(corpus, m["target"]),
-                        "Phrase de l'expérience": m["sentence"],
-                    } for m in b["matched"]])
-                else:  # decisive columns first (visible at 1366 px)
-                    df = pd.DataFrame([{
-                        "Score": fr_decimal(m["score"]),
-                        "Relation": RELATION_FR.get(m["relation"], m["relation"]),
-                        "Compétence visée": comp_label(corpus, m["target"]),
-                        "Compétence détenue": comp_label(corpus, m["source"]),
-                        "Explication": m["explanation"],
-                    } for m in b["matched"]])
+                df = views.bloc_matched_table(b, corpus, vae_mode)
                 picked = st.dataframe(df, hide_index=True, width="stretch", key=f"pa_matched_{b['bloc']}",
                                       on_select="rerun" if not vae_mode else "ignore",
                                       selection_mode="single-row")
@@ -70,17 +55,12 @@ def _bloc_details(result: dict, vae_mode: bool) -> None:
                         state.open_pair(m["source"], m["target"], m["relation"])
             else:
                 st.write("Aucune compétence de ce bloc n'est couverte.")
-            partial = set(b.get("partial", []))
-            # one state per competence: a partly covered one is listed above (relation partielle), not here
-            missing = [c for c in b["missing"] if c not in partial]
-            if partial:
-                st.caption(f"{len(partial)} compétence(s) {COMPETENCE_PARTIAL}(s) ci-dessus : à compléter.")
-            if missing:
+            n_partial, missing = views.bloc_missing_table(b, corpus, result["to"])
+            if n_partial:
+                st.caption(f"{n_partial} compétence(s) {COMPETENCE_PARTIAL}(s) ci-dessus : à compléter.")
+            if len(missing):
                 st.markdown(f"**Compétences {COMPETENCE_MISSING}** (aucune correspondance)")
-                st.dataframe(pd.DataFrame([{
-                    "Compétence": comp_label(corpus, c, 120),
-                    "Critères": len(target.criteria_for(corpus.competence(c))),
-                } for c in missing]), hide_index=True, width="stretch")
+                st.dataframe(missing, hide_index=True, width="stretch")
 
 
 def _download(result: dict, vae_mode: bool, key: str, candidate: str = "", analysed_at: str = "") -> None:
@@ -99,16 +79,9 @@ def _download(result: dict, vae_mode: bool, key: str, candidate: str = "", analy
 def _show(result: dict, vae_mode: bool, key: str, candidate: str = "", analysed_at: str = "") -> None:
     _status_box(result)
     st.plotly_chart(passerelle_bar(result), width="stretch", key=f"{key}_bar")
-    table = passerelle_table(result)
-    st.dataframe(pd.DataFrame({
-        "Couverture": (table["coverage"] * 100).round(),  # whole percents: « 43 % »
-        "Statut": table["status"],
-        "Bloc": [bloc_label(corpus, b, 60) for b in table["bloc"]],
-        "Compétences": table["competences"],
-        "Couvertes": table["matched_count"],
-        COMPETENCE_MISSING.capitalize(): [len([x for x in m.split("; ") if x]) for m in table["missing"]],
-    }), hide_index=True, width="stretch",
-        column_config={"Couverture": st.column_config.ProgressColumn(format="%d %%", min_value=0, max_value=100)})
+    st.dataframe(views.passerelle_blocs_table(result, corpus), hide_index=True, width="stretch",
+                 column_config={"Couverture": st.column_config.ProgressColumn(format="%d %%", min_value=0,
+                                                                              max_value=100)})
     if not vae_mode:  # a VAE shows every competence above, with its evidence
         _bloc_details(result, vae_mode)
     _download(result, vae_mode, f"{key}_download", candidate, analysed_at)
@@ -147,25 +120,9 @@ with tab_p:
 
 def _vae_competences(result: dict) -> None:
     """Every competence of the target, decisive columns first; near misses visible and sortable."""
-    table = vae_tables.competence_table(result)
-    shown = st.segmented_control("Afficher", ["toutes", "attestées", "à la limite", "non attestées"],
-                                 default="toutes", key="vae_show")
-    if shown == "attestées":
-        table = table[table["État"].str.startswith("attestée")]
-    elif shown in ("à la limite", "non attestées"):
-        table = table[table["État"] == ("à la limite" if shown == "à la limite" else "non attestée")]
-    table = table.sort_values("Score", ascending=False, kind="stable")
-    st.dataframe(pd.DataFrame({
-        "État": table["État"],
-        "Score": [fr_decimal(x) for x in table["Score"]],  # French, and sorts as text (same width)
-        "Compétence": [comp_label(corpus, c, 70) for c in table["Compétence"]],
-        "Meilleure preuve": table["Meilleure preuve"],
-        "Phrases n°": table["Phrases n°"],
-        "Décision": table["Décision"],
-        "Accompagnateur": table["Accompagnateur"],
-        "Date": table["Date"],
-        "Note": table["Note"],
-    }), hide_index=True, width="stretch", height=min(38 + 35 * len(table), 460),
+    shown = st.segmented_control("Afficher", list(views.VAE_FILTERS), default="toutes", key="vae_show")
+    table = views.vae_competence_view(vae_tables.competence_table(result), corpus, shown or "toutes")
+    st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 460),
         column_config={"Score": st.column_config.TextColumn(width="small"),
                        "Compétence": st.column_config.TextColumn(width="medium"),
                        "Meilleure preuve": st.column_config.TextColumn(width="large")})
@@ -177,11 +134,9 @@ def _vae_decision_form(result: dict, candidate: str) -> None:
     if not candidate.strip():
         st.info("Indiquez le candidat (nom ou référence du dossier) pour enregistrer des décisions.")
         return
-    comps = result["competences"]
-    order = sorted(comps, key=lambda e: (e["state"] not in ("near",), -e["score"]))  # near misses first
     with st.form("vae_decision", clear_on_submit=True):
         f1, f2 = st.columns([3, 2])
-        cid = f1.selectbox("Compétence", [e["competence"] for e in order], key="vae_dec_comp",
+        cid = f1.selectbox("Compétence", views.vae_decision_order(result), key="vae_dec_comp",
                            format_func=lambda c: comp_label(corpus, c, 90))
         action = f2.radio("Décision", ["confirm", "reject", "add"], horizontal=True, key="vae_dec_action",
                           format_func=lambda a: {"confirm": "Confirmer la preuve", "reject": "Rejeter la preuve",
@@ -239,10 +194,7 @@ with tab_v:
             decisions = None
         result = vae_from_similarity(scores["sentences"], scores["similarity"], corpus, target_v,
                                      results.config.passerelles, scores["ids"], scores["units"], decisions)
-        n_near = sum(e["state"] == "near" for e in result["competences"])
-        st.markdown(f"**{len(result['evidenced'])} compétence(s) de {md(target_v)} attestée(s)** sur "
-                    f"{len(result['competences'])}, {n_near} à la limite, d'après "
-                    f"{len(result['sentences'])} phrase(s) (et les paires de phrases voisines).")
+        st.markdown(views.vae_summary_text(result))
         _vae_competences(result)
         _vae_decision_form(result, candidate)
         _show(result, True, "vae", candidate=candidate, analysed_at=analysed_at)

@@ -1,7 +1,8 @@
 """Registre: the certifications of the whole France Compétences registry that overlap most with a fiche."""
 
-import pandas as pd
 import streamlit as st
+
+from crossref import views
 
 from crossref.errors import CrossrefError
 from crossref.model import Certification
@@ -19,7 +20,7 @@ except CrossrefError:
             "en ligne de commande : `crossref registry index --export export.xml`.")
     st.stop()
 
-st.caption(f"{n_fiches:,} fiches, {n_units:,} compétences, modèle {meta['embedder'].split(':')[0]}.".replace(",", "\u202f"))
+st.caption(views.registry_caption(n_fiches, n_units, meta["embedder"]))
 c1, c2 = st.columns([3, 1])
 fiche = c1.text_input("Fiche du registre (RNCP38938, RS5678) ou certification chargée (ICD)", key="reg_fiche")
 top = c2.number_input("Certifications listées", 1, 50, 10, key="reg_top")
@@ -30,7 +31,7 @@ if fiche and st.button("Rechercher", key="reg_go", type="primary"):
         if not reg.has_fiche(wanted):
             from crossref.referentiels import load_corpus
 
-            local = load_certification(load_corpus(config.data_dir), wanted)
+            local = load_certification(load_corpus(config.data_dir, state.imported_files(config)), wanted)
             if local is None:
                 raise CrossrefError(f"fiche {fiche} : ni dans le registre ni parmi les certifications chargées")
             target = local
@@ -41,11 +42,7 @@ if fiche and st.button("Rechercher", key="reg_go", type="primary"):
         st.error(str(exc))
         st.stop()
     st.subheader(f"{res.fiche} « {res.title} » ({res.units} compétences)")
-    st.dataframe(pd.DataFrame([{
-        "Fiche": o.fiche, "Intitulé": o.title, "Recouvrement": o.overlap, "Couvre": o.covers,
-        "Couverte par": o.covered_by,
-        "Blocs couverts": ", ".join(f"{b.bloc.split(':')[-1]} {b.coverage:.0%}" for b in o.blocs_covered),
-    } for o in res.overlaps]), hide_index=True, use_container_width=True, column_config={
+    st.dataframe(views.registry_overlaps_table(res), hide_index=True, width="stretch", column_config={
         c: st.column_config.ProgressColumn(c, format="percent", min_value=0, max_value=1)
         for c in ("Recouvrement", "Couvre", "Couverte par")})
     st.caption("Couvre : part de la fiche listée couverte par la fiche recherchée ; couverte par : part de la "
