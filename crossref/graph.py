@@ -112,9 +112,10 @@ def _equivalence_rows(pairs: pd.DataFrame, rels: tuple[str, ...], min_score: flo
     """One row per unordered pair that is an edge, in (source, target) order."""
     if pairs is None or not len(pairs):
         return []
+    from crossref.pairs import unordered
+
     p = pairs[["source", "target", "relation", "status"]].astype(str)
-    a = p["source"].where(p["source"] <= p["target"], p["target"])
-    b = p["target"].where(p["source"] <= p["target"], p["source"])
+    a, b = unordered(p)
     # A rejection of either orientation removes the pair.
     rejected = set(zip(a[p["status"] == "rejected"], b[p["status"] == "rejected"]))
     keep = (p["status"] != "rejected") & p["relation"].isin(rels)

@@ -624,7 +624,8 @@ def apply_decisions(pairs: pd.DataFrame, store: DecisionStore | pd.DataFrame) ->
 
 def pending(pairs: pd.DataFrame) -> pd.DataFrame:
     """Suggested (not yet reviewed) equivalent/partial pairs, best first, one orientation per pair."""
-    p = pairs[(pairs["status"] == "suggested") & pairs["relation"].isin(["equivalent", "partial"])]
+    from crossref.pairs import first_of_each_pair, is_pending
+
+    p = pairs[is_pending(pairs)]
     p = p.sort_values(["score", "source", "target"], ascending=[False, True, True], kind="stable")
-    key = [_canonical(s, t) for s, t in zip(p["source"], p["target"])]
-    return p[~pd.Series(key, index=p.index).duplicated()].reset_index(drop=True)
+    return first_of_each_pair(p).reset_index(drop=True)

@@ -68,13 +68,15 @@ def comp_titles(corpus: Any, ids: Iterable[str], width: int = 80) -> list[str]:
 # ---------------------------------------------------------------- counts (Vue d'ensemble, Équivalences)
 def pair_counts(pairs: pd.DataFrame) -> dict[str, int]:
     """Counts over one orientation of each pair (the table holds both)."""
-    one = pairs[pairs["source"] < pairs["target"]]
+    from crossref.pairs import is_pending, one_orientation
+
+    one = one_orientation(pairs)
     return {
         "equivalent": int((one["relation"] == "equivalent").sum()),
         "partial": int((one["relation"] == "partial").sum()),
         "validated": int((one["status"] == "validated").sum()),
         "rejected": int((one["status"] == "rejected").sum()),
-        "pending": int(((one["status"] == "suggested") & one["relation"].isin(["equivalent", "partial"])).sum()),
+        "pending": int(is_pending(one).sum()),
     }
 
 
@@ -223,9 +225,9 @@ def filter_pairs(pairs: pd.DataFrame, f: PairFilter, texts: dict[str, str] | Non
         view = view[hay.str.contains(search, regex=False)]
     view = view.sort_values(["score", "source", "target"], ascending=[False, True, True], kind="stable")
     if f.one_way:
-        lo = view["source"].where(view["source"] < view["target"], view["target"])
-        hi = view["target"].where(view["source"] < view["target"], view["source"])
-        view = view[~(lo + "|" + hi).duplicated()]
+        from crossref.pairs import first_of_each_pair
+
+        view = first_of_each_pair(view)
     return view.reset_index(drop=True)
 
 
@@ -348,8 +350,10 @@ def import_changes(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, Any]:
     """What changed in the pairs table between two results (before and after an import or a removal):
     among the pairs present in both, relations and scores that moved; pairs that came or went."""
     key = ["source", "target"]
-    a = before[before["source"] < before["target"]][key + ["relation", "score"]]
-    b = after[after["source"] < after["target"]][key + ["relation", "score"]]
+    from crossref.pairs import one_orientation
+
+    a = one_orientation(before)[key + ["relation", "score"]]
+    b = one_orientation(after)[key + ["relation", "score"]]
     both = a.merge(b, on=key, suffixes=("_before", "_after"))
     moved = (both["score_before"] - both["score_after"]).abs() > 5e-5
     changed = both[both["relation_before"] != both["relation_after"]]

@@ -309,9 +309,12 @@ def listed_pairs(pairs: pd.DataFrame, one_way: bool = False) -> pd.DataFrame:
     """Pairs shown on the certification-pair sheets: equivalent/partial, or validated/rejected
     (``one_way``: one orientation of each pair, as the dashboard counts them)."""
     keep = pairs["relation"].isin(LISTED_RELATIONS) | pairs["status"].isin(LISTED_STATUSES)
+    listed = pairs[keep]
     if one_way:
-        keep &= pairs["source"] < pairs["target"]
-    return pairs[keep]
+        from crossref.pairs import one_orientation
+
+        listed = one_orientation(listed)
+    return listed
 
 
 def calibration_rows(path: str) -> list[tuple[str, str]]:
@@ -343,7 +346,9 @@ def summary_table(results: Any) -> pd.DataFrame:
     from crossref.views import pair_counts
 
     n_listed = len(listed_pairs(pairs, one_way=True))
-    n_pairs = int((pairs["source"] < pairs["target"]).sum())
+    from crossref.pairs import one_orientation
+
+    n_pairs = len(one_orientation(pairs))
     counts = pair_counts(pairs)  # the dashboard's counts: each pair once
     rows: list[tuple[str, str]] = [
         ("Date des résultats", french_datetime(results.created_at or "")),
