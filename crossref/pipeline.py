@@ -190,6 +190,9 @@ def _write_cached(path, results: Results) -> None:
 
 def apply_reviewed(pairs: pd.DataFrame, config: Config) -> pd.DataFrame:
     """Reviewed decisions override the model (reading never creates the database)."""
+    missing = _missing_sqlite_file(config.db_url)
+    if missing:  # no store yet: nothing reviewed (and SQLAlchemy, 0.2-0.3 s to import, is not needed)
+        return pairs.copy()
     from crossref.review import DecisionStore, apply_decisions
 
     store = DecisionStore(config.db_url)
@@ -197,3 +200,13 @@ def apply_reviewed(pairs: pd.DataFrame, config: Config) -> pd.DataFrame:
         return apply_decisions(pairs, store)
     finally:
         store.close()
+
+
+def _missing_sqlite_file(url: str) -> bool:
+    """True for an SQLite file URL (``sqlite:///path``) whose file does not exist."""
+    from pathlib import Path
+
+    if not url.startswith("sqlite:///"):
+        return False
+    path = url[len("sqlite:///"):].split("?", 1)[0]
+    return bool(path) and path != ":memory:" and not Path(path).exists()

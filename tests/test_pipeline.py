@@ -5,6 +5,7 @@ import io
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from crossref.cli import main
@@ -168,3 +169,19 @@ def test_pruned_blocks_keep_every_proposed_pair_exactly(cfg):
     reverse_rank = full.set_index(key)["rank"].reindex(list(zip(full["target"], full["source"]))).to_numpy()
     expected = full[(np.minimum(full["rank"].to_numpy(), reverse_rank) <= 3) | (full["relation"] != "none")]
     assert len(expected) == len(pruned)
+
+
+def test_a_missing_store_applies_no_decision_exactly_as_an_empty_one(cfg, results, tmp_path):
+    """The fast path (no SQLite file yet: nothing read, nothing created) gives the same table
+    as applying an empty decision log."""
+    from dataclasses import replace
+
+    from crossref.pipeline import apply_reviewed
+    from crossref.review import apply_decisions
+
+    missing = replace(cfg, database_url=f"sqlite:///{tmp_path / 'absent' / 'd.sqlite'}")
+    fast = apply_reviewed(results.pairs, missing)
+    slow = apply_decisions(results.pairs, pd.DataFrame(columns=["source", "target", "action", "relation",
+                                                                "reviewer", "decided_at", "note"]))
+    pd.testing.assert_frame_equal(fast, slow)
+    assert not (tmp_path / "absent").exists()
