@@ -335,3 +335,8 @@ def _edge_hover(G: nx.Graph, u: str, v: str, d: dict) -> str:
 
 __all__ = ["build_graph", "graph_json", "write_graph_json", "graphml_ready", "write_graphml", "write_graph",
            "graph_figure", "parse_relations"]
+
+
+def equivalence_edge_count(graph: Any) -> int:
+    """Equivalence edges of a graph built by :func:`build_graph` (containment edges left out)."""
+    return sum(1 for _, _, d in graph.edges(data=True) if d.get("kind") == "equivalence")

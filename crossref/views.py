@@ -88,6 +88,14 @@ def corpus_counts(corpus: Any) -> dict[str, int]:
     }
 
 
+def corpus_caption(corpus: Any) -> str:
+    """« 4 certifications · 105 compétences » (the sidebar)."""
+    from crossref.labels import french_int
+
+    n = corpus_counts(corpus)
+    return f"{french_int(n['certifications'])} certifications · {french_int(n['competences'])} compétences"
+
+
 # ---------------------------------------------------------------- Vue d'ensemble
 CERTIFICATION_COLUMNS = ["Certification", "Intitulé", "Registre", "Niveau", "Certificateur", "Validation",
                          "Blocs", "Compétences", "Critères", "Origine"]

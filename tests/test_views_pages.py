@@ -104,3 +104,22 @@ def test_other_page_tables(results):
     assert table["Blocs couverts"].tolist() == ["B2 43 %"]
     assert views.registry_caption(12345, 300000, "use-multilingual:v3") == \
         "12\u202f345 fiches, 300\u202f000 compétences, modèle use-multilingual."
+
+
+def test_download_bytes_and_sidebar_counts(results, icd_to_neoma):
+    import io
+
+    import openpyxl
+
+    from crossref.export.xlsx import passerelle_workbook_bytes, results_workbook_bytes
+    from crossref.graph import build_graph, equivalence_edge_count
+
+    wb = openpyxl.load_workbook(io.BytesIO(results_workbook_bytes(results)), read_only=True)
+    assert wb.sheetnames[0] == "Synthèse" and len(wb.sheetnames) > 3
+    pw = openpyxl.load_workbook(io.BytesIO(passerelle_workbook_bytes(icd_to_neoma, results.corpus)), read_only=True)
+    assert pw.sheetnames
+    g = build_graph(results)
+    n = equivalence_edge_count(g)
+    assert 0 < n < g.number_of_edges()  # containment edges are not counted
+    n_comp = sum(len(c.competences) for c in results.corpus)
+    assert views.corpus_caption(results.corpus) == f"{len(results.corpus)} certifications · {n_comp} compétences"

@@ -631,3 +631,24 @@ def write_workbook(path: str | Path, results: Any) -> Path:
     validate(results.pairs, "pairs")
     wb = build_workbook(results)
     return atomic_write(path, lambda p: wb.save(p))
+
+
+def workbook_to_bytes(wb: Workbook) -> bytes:
+    """An in-memory workbook as the bytes of an .xlsx file (what a download button sends)."""
+    import io
+
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def results_workbook_bytes(results: Any) -> bytes:
+    """The officers' workbook of ``results`` (the pairs table checked against its schema first)."""
+    from crossref.tables import validate
+
+    validate(results.pairs, "pairs")
+    return workbook_to_bytes(build_workbook(results))
+
+
+def passerelle_workbook_bytes(result: dict, corpus: Corpus) -> bytes:
+    return workbook_to_bytes(passerelle_workbook(result, corpus))

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import json
 import os
 import tempfile
@@ -302,13 +301,13 @@ def load_or_stop() -> Snapshot:
 
 
 def sidebar(snap: Snapshot) -> None:
+    from crossref import views
     from crossref.labels import french_date
 
     corpus = snap.results.corpus
     with st.sidebar:
         st.caption(
-            f"{len(corpus)} certifications · {sum(len(c.competences) for c in corpus)} compétences · "
-            f"{snap.decided} paire(s) revue(s)  \n"
+            f"{views.corpus_caption(corpus)} · {snap.decided} paire(s) revue(s)  \n"
             f"Résultats calculés le {french_date(snap.results.created_at) or '—'}"
             + (f"  \nConfiguration : {escape_markdown(path.name)}" if (path := config_path()) else "")
         )
@@ -344,11 +343,10 @@ def overlap_summary(_snap: Snapshot, key: str) -> pd.DataFrame:
 def graph_figure(_snap: Snapshot, key: str, relations: tuple[str, ...], min_score: float,
                  show_blocs: bool) -> tuple[Any, int]:
     """The plotly network (crossref.graph) and its number of equivalence edges."""
-    from crossref.graph import build_graph, graph_figure as figure
+    from crossref.graph import build_graph, equivalence_edge_count, graph_figure as figure
 
     g = build_graph(_snap.results, min_score=min_score, relations=relations)
-    edges = sum(1 for _, _, d in g.edges(data=True) if d.get("kind") == "equivalence")
-    return figure(g, relations=relations, min_score=min_score, show_blocs=show_blocs), edges
+    return figure(g, relations=relations, min_score=min_score, show_blocs=show_blocs), equivalence_edge_count(g)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -508,16 +506,9 @@ def _cached_bytes(kind: str, key: str, make: Callable[[], bytes]) -> bytes:
 
 def workbook_bytes(snap: Snapshot) -> bytes:
     """The Excel workbook of the run (crossref.export.xlsx), in memory."""
-    def make() -> bytes:
-        from crossref.export.xlsx import build_workbook
-        from crossref.tables import validate
+    from crossref.export.xlsx import results_workbook_bytes
 
-        validate(snap.results.pairs, "pairs")
-        buf = io.BytesIO()
-        build_workbook(snap.results).save(buf)
-        return buf.getvalue()
-
-    return _cached_bytes("xlsx", snap.key, make)
+    return _cached_bytes("xlsx", snap.key, lambda: results_workbook_bytes(snap.results))
 
 
 def pairs_csv_bytes(snap: Snapshot) -> bytes:
@@ -560,11 +551,9 @@ def graphml_bytes(snap: Snapshot) -> bytes:
 
 def passerelle_workbook_bytes(result: dict, corpus: Any) -> bytes:
     """A passerelle as an Excel workbook in French, through the officers' workbook writer."""
-    from crossref.export.xlsx import passerelle_workbook
+    from crossref.export.xlsx import passerelle_workbook_bytes as to_bytes
 
-    buf = io.BytesIO()
-    passerelle_workbook(result, corpus).save(buf)
-    return buf.getvalue()
+    return to_bytes(result, corpus)
 
 
 # ---------------------------------------------------------------- VAE
