@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
-from crossref.features import BlockFeatures, block_features
+from crossref.features import BlockFeatures, adapter_similarity, block_features
 from crossref.matching import ChannelStats, best_clause_pairs, clause_coverage, dot_block, segment_starts
 
 if TYPE_CHECKING:
+    from crossref.adapter import Adapter
     from crossref.config import MatchingConfig
 
 
@@ -38,7 +39,10 @@ def certification_pairs(certs: np.ndarray) -> list[tuple[str, str]]:
 
 
 def make_block(emb: Any, stats: dict[str, ChannelStats], mcfg: "MatchingConfig",
-               certs: np.ndarray, a: str, b: str, clause_starts: np.ndarray) -> Block:
+               certs: np.ndarray, a: str, b: str, clause_starts: np.ndarray,
+               adapter: "Adapter | None" = None) -> Block:
+    """``adapter``: the calibration artifact's, whose model reads the adapter feature (None: no
+    such feature; the calibration adds it inside each fold)."""
     ia, ib = np.nonzero(certs == a)[0], np.nonzero(certs == b)[0]
     sims = {c: dot_block(x[ia], x[ib]) for c, x in emb.vectors.items()}
     masks = {c: p[ia][:, None] & p[ib][None, :] for c, p in emb.present.items() if not p.all()}
@@ -50,18 +54,24 @@ def make_block(emb: Any, stats: dict[str, ChannelStats], mcfg: "MatchingConfig",
     sa, sb = segment_starts(len_a), segment_starts(len_b)
     clause_max = np.maximum.reduceat(np.maximum.reduceat(csims, sa, axis=0), sb, axis=1)
     titles = emb.bloc_title_vectors
+    adapter_sims = None
+    if adapter is not None:
+        fa = adapter.transform({c: emb.vectors[c][ia] for c in adapter.channels})
+        fb = adapter.transform({c: emb.vectors[c][ib] for c in adapter.channels})
+        adapter_sims = adapter_similarity(fa, fb)
     feats = block_features(sims, emb.channels, stats, masks, a_cov_b, b_cov_a, clause_max,
                            emb.bloc_index[ia], emb.bloc_index[ib], titles[ia] @ titles[ib].T,
-                           mcfg.hubness, mcfg.hubness_k)
+                           mcfg.hubness, mcfg.hubness_k, adapter_sims)
     parts = {k: np.clip(dot_block(v[ia], v[ib]), 0.0, 1.0) for k, v in emb.part_vectors.items()}
     best_ci, best_cj = best_clause_pairs(csims, len_a, len_b)
     return Block(a, b, ia, ib, feats, parts, best_ci, best_cj)
 
 
 def certification_blocks(emb: Any, stats: dict[str, ChannelStats], mcfg: "MatchingConfig",
-                         certs: np.ndarray, only: set[frozenset[str]] | None = None) -> Iterator[Block]:
+                         certs: np.ndarray, only: set[frozenset[str]] | None = None,
+                         adapter: "Adapter | None" = None) -> Iterator[Block]:
     """Every certification pair's block, in corpus order (``only``: a subset of pairs)."""
     clause_starts = segment_starts(emb.clause_lengths)
     for a, b in certification_pairs(certs):
         if only is None or frozenset((a, b)) in only:
-            yield make_block(emb, stats, mcfg, certs, a, b, clause_starts)
+            yield make_block(emb, stats, mcfg, certs, a, b, clause_starts, adapter)

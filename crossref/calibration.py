@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 
+from crossref.adapter import Adapter, AdapterBlock, fit_adapter
 from crossref.errors import ConfigError
 from crossref.evaluation import GoldPair, Metrics, evaluate, pair_prf
+from crossref.features import ADAPTER_FEATURE, adapted, adapter_similarity
 from crossref.matching import ChannelStats
 from crossref.model import split_id
 from crossref.pair_model import PairModel, fit_pair_model
@@ -49,9 +51,10 @@ class Artifact:
     sentence_center: float                # logistic of the hybrid, for free-text sentences (VAE)
     sentence_scale: float
     provenance: dict[str, Any] = field(default_factory=dict)
+    adapter: Adapter | None = None        # supervised adapter (crossref.adapter), when fitted
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "format": ARTIFACT_FORMAT,
             "channels": {c: {"weight": self.weights[c], "mean": s.mean, "std": s.std}
                          for c, s in self.channels.items()},
@@ -60,6 +63,9 @@ class Artifact:
             "sentence_logistic": {"center": self.sentence_center, "scale": self.sentence_scale},
             "provenance": self.provenance,
         }
+        if self.adapter is not None:
+            out["adapter"] = self.adapter.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "calibration") -> "Artifact":
@@ -75,10 +81,13 @@ class Artifact:
                 if not (np.isfinite(s.mean) and np.isfinite(s.std) and s.std > 0):
                     raise ValueError(f"statistiques invalides pour le canal {c}")
             _check_numbers(data)
+            adapter = Adapter.from_dict(data["adapter"]) if data.get("adapter") is not None else None
+            if adapter is not None and not set(adapter.channels) <= set(stats):
+                raise ValueError(f"adapter : canaux {list(adapter.channels)} absents des canaux calibrés")
             return cls(stats, {c: float(v["weight"]) for c, v in ch.items()}, float(data["hubness"]),
                        int(data["hubness_k"]), PairModel.from_dict(data["pair_model"]),
                        float(data["sentence_logistic"]["center"]), float(data["sentence_logistic"]["scale"]),
-                       dict(data.get("provenance", {})))
+                       dict(data.get("provenance", {})), adapter)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ConfigError(f"{source} : artefact de calibration invalide ({exc}) ; "
                               "recréez-le avec `crossref calibrate`") from None
@@ -156,6 +165,8 @@ class LabelledBlock:
     mutual_best: np.ndarray
     same_scope: np.ndarray
     hybrid: np.ndarray
+    rows: np.ndarray | None = None   # corpus positions of A's kept competences (x is rows x cols, row-major)
+    cols: np.ndarray | None = None
 
 
 def labelled_blocks(blocks: Iterable["Block"], ids: list[str], directions: dict, gold: list[GoldPair],
@@ -165,7 +176,9 @@ def labelled_blocks(blocks: Iterable["Block"], ids: list[str], directions: dict,
     out = []
     for b in blocks:
         f = b.features
-        keep = np.array([[ids[i] not in savoirs and ids[j] not in savoirs for j in b.ib] for i in b.ia])
+        keep_a = np.array([ids[i] not in savoirs for i in b.ia], dtype=bool)
+        keep_b = np.array([ids[j] not in savoirs for j in b.ib], dtype=bool)
+        keep = keep_a[:, None] & keep_b[None, :]
         pairs = [(ids[i], ids[j]) for i in b.ia for j in b.ib]
         flat = keep.ravel()
         pairs = [p for p, k in zip(pairs, flat) if k]
@@ -175,7 +188,7 @@ def labelled_blocks(blocks: Iterable["Block"], ids: list[str], directions: dict,
             np.array([frozenset(p) in listed for p in pairs], dtype=int),
             np.array([frozenset(p) in equiv for p in pairs], dtype=int),
             ((f.row_rank == 1) & (f.col_rank == 1)).ravel()[flat],
-            (directions[key] == "same").ravel()[flat], f.hybrid.ravel()[flat]))
+            (directions[key] == "same").ravel()[flat], f.hybrid.ravel()[flat], b.ia[keep_a], b.ib[keep_b]))
     return out
 
 
@@ -229,6 +242,55 @@ def fit_sentence_logistic(train: list[LabelledBlock]) -> tuple[float, float]:
     lr = LogisticRegression(C=1.0).fit(h, y)
     scale = 1.0 / float(lr.coef_[0, 0])
     return -float(lr.intercept_[0]) * scale, scale
+
+
+# ---------------------------------------------------------------- supervised adapter
+
+ADAPTER_FOLDS = 3   # cross-fitting groups for the pair model's adapter column
+
+
+@dataclass(frozen=True)
+class AdapterData:
+    """What the adapter reads: the channels and their stacked vectors of every corpus competence."""
+
+    channels: tuple[str, ...]
+    x: np.ndarray       # (n_competences, d): crossref.adapter.stack_channels, corpus order
+
+
+def fit_block_adapter(data: AdapterData, train: list[LabelledBlock]) -> Adapter:
+    """The adapter fitted on the reference pairs of ``train`` (blocks with their corpus positions)."""
+    blocks = [AdapterBlock(b.rows, b.cols, b.y.reshape(len(b.rows), len(b.cols)))
+              for b in train if b.rows is not None and b.cols is not None]
+    a, b = fit_adapter(data.x, blocks)
+    return Adapter(data.channels, a, b)
+
+
+def with_adapter_column(block: LabelledBlock, adapter: Adapter, data: AdapterData) -> LabelledBlock:
+    """``block`` with the adapter feature appended (the last column, as crossref.features puts it)."""
+    from dataclasses import replace
+
+    assert block.rows is not None and block.cols is not None
+    f = adapted(data.x, adapter.a, adapter.b)
+    col = adapter_similarity(f[block.rows], f[block.cols]).reshape(-1, 1)
+    return replace(block, x=np.concatenate([block.x, col], axis=1))
+
+
+def cross_fitted(train: list[LabelledBlock], data: AdapterData) -> list[LabelledBlock]:
+    """Every block with the adapter column of an adapter fitted without it (ADAPTER_FOLDS groups of
+    certification pairs): the pair model learns how far to trust the adapter from scores it did not fit."""
+    groups = np.arange(len(train)) % ADAPTER_FOLDS
+    out = list(train)
+    for g in np.unique(groups):
+        adapter = fit_block_adapter(data, [b for b, k in zip(train, groups) if k != g])
+        for n in np.nonzero(groups == g)[0]:
+            out[n] = with_adapter_column(train[n], adapter, data)
+    return out
+
+
+def fit_with_adapter(train: list[LabelledBlock], names: tuple[str, ...], data: AdapterData,
+                     c: float = 0.3) -> tuple[PairModel, Adapter]:
+    """The adapter on every training block, the pair model on cross-fitted adapter columns."""
+    return fit_model(cross_fitted(train, data), names + (ADAPTER_FEATURE,), c), fit_block_adapter(data, train)
 
 
 # ---------------------------------------------------------------- out-of-sample measurement
@@ -312,9 +374,19 @@ def _bootstrap(scores, candidates, predicted, gold, n: int = 2000, seed: int = 0
             for k, v in samples.items()}
 
 
+def _fold_model(train: list[LabelledBlock], test: LabelledBlock, names: tuple[str, ...], c: float,
+                adapter_data: AdapterData | None) -> tuple[PairModel, LabelledBlock]:
+    """The pair model fitted on ``train`` and ``test`` with the features it reads."""
+    if adapter_data is None:
+        return fit_model(train, names, c), test
+    model, adapter = fit_with_adapter(train, names, adapter_data, c)
+    return model, with_adapter_column(test, adapter, adapter_data)
+
+
 def loco(data: list[LabelledBlock], gold: list[GoldPair], candidates: dict[str, list[str]],
-         names: tuple[str, ...], c: float = 0.3) -> LocoReport:
-    """Fit on every certification pair but one, score the held-out one; pool the predictions."""
+         names: tuple[str, ...], c: float = 0.3, adapter_data: AdapterData | None = None) -> LocoReport:
+    """Fit on every certification pair but one, score the held-out one; pool the predictions.
+    With ``adapter_data``, the adapter too is fitted inside each fold (never on the held-out pair)."""
     folds = [b for b in data if b.y.any()]
     scores: dict[tuple[str, str], float] = {}
     predicted: list[tuple[str, str]] = []
@@ -323,8 +395,8 @@ def loco(data: list[LabelledBlock], gold: list[GoldPair], candidates: dict[str, 
         train = [b for b in folds if b.key != test.key]
         if not train:
             continue
-        model = fit_model(train, names, c)
-        p = model.predict(test.x)
+        model, scored = _fold_model(train, test, names, c, adapter_data)
+        p = model.predict(scored.x)
         fold_scores = {}
         for (a, b), s in zip(test.pairs, p):
             fold_scores[(a, b)] = fold_scores[(b, a)] = float(s)

@@ -28,6 +28,7 @@ FEATURE_FR = {
     "clause_max": "meilleure proposition commune",
     "bloc_match": "accord des deux blocs",
     "bloc_title": "proximité des titres de blocs",
+    "adapter": "proximité apprise des paires de référence",
 }
 CHANNEL_FR = {"text": "énoncé", "full": "énoncé et critères propres", "core": "verbe + objet",
               "criteria": "critères propres"}
@@ -55,7 +56,7 @@ def _block(results: Any, a: str, b: str) -> tuple[Any, Any]:
         if key not in _blocks:
             artifact = load_configured_artifact(results.config)
             _blocks[key] = make_block(emb, artifact.channels, results.config.matching, info.certs, a, b,
-                                      segment_starts(emb.clause_lengths))
+                                      segment_starts(emb.clause_lengths), artifact.adapter)
         return _blocks[key], info
 
 

@@ -39,11 +39,14 @@ BASE_FEATURES = (
     "bloc_match",    # mean best-match hybrid between the two blocs (symmetrised), minus the block's mean
     "bloc_title",    # cosine of the two bloc titles
 )
+# Optional, after the channels' z: present when the calibration artifact holds a supervised
+# adapter (crossref.adapter): the cosine of the adapted vectors, standardised within the block.
+ADAPTER_FEATURE = "adapter"
 
 
-def feature_names(channels: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+def feature_names(channels: list[str] | tuple[str, ...], adapter: bool = False) -> tuple[str, ...]:
     # Sorted: a configuration read from JSON or TOML may list channels in another order.
-    return BASE_FEATURES + tuple(f"z:{c}" for c in sorted(channels))
+    return BASE_FEATURES + tuple(f"z:{c}" for c in sorted(channels)) + ((ADAPTER_FEATURE,) if adapter else ())
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,9 @@ def bloc_match(h: np.ndarray, bloc_a: np.ndarray, bloc_b: np.ndarray) -> np.ndar
 def block_features(sims: dict[str, np.ndarray], weights: dict[str, float], stats: dict[str, ChannelStats],
                    masks: dict[str, np.ndarray], a_covers_b: np.ndarray, b_covers_a: np.ndarray,
                    clause_max: np.ndarray, bloc_a: np.ndarray, bloc_b: np.ndarray, bloc_title_sims: np.ndarray,
-                   hubness: float, hubness_k: int) -> BlockFeatures:
-    """Every feature of :data:`BASE_FEATURES` plus one standardised similarity per channel."""
+                   hubness: float, hubness_k: int, adapter_sims: np.ndarray | None = None) -> BlockFeatures:
+    """Every feature of :data:`BASE_FEATURES`, one standardised similarity per channel, and the
+    adapter's similarity (:func:`adapter_similarity`) when given."""
     channels = sorted(weights)
     h = hubness_correct(combine(sims, weights, stats, masks), hubness_k, hubness)
     n_a, n_b = h.shape
@@ -104,5 +108,27 @@ def block_features(sims: dict[str, np.ndarray], weights: dict[str, float], stats
         if c in masks:  # no text on one side: the channel says nothing, not "dissimilar"
             z = np.where(masks[c], z, 0.0)
         cols.append(z)
+    if adapter_sims is not None:
+        cols.append(adapter_sims)
     values = np.stack([np.asarray(v, dtype=np.float64).reshape(n_a, n_b) for v in cols], axis=-1)
-    return BlockFeatures(feature_names(channels), values, h, row_rank, col_rank, a_covers_b, b_covers_a)
+    return BlockFeatures(feature_names(channels, adapter_sims is not None), values, h, row_rank, col_rank,
+                         a_covers_b, b_covers_a)
+
+
+
+def adapted(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Rows of ``x + (x @ a) @ b``, L2-normalised (a zero row stays zero)."""
+    x = np.asarray(x, dtype=np.float64)
+    z = x + (x @ a) @ b
+    n = np.linalg.norm(z, axis=1, keepdims=True)
+    return np.divide(z, n, out=np.zeros_like(z), where=n > 1e-12)
+
+
+def adapter_similarity(fa: np.ndarray, fb: np.ndarray) -> np.ndarray:
+    """(n_a, n_b) cosine of adapted vectors, standardised within the block: what transfers between
+    certification pairs is which pairs stand out, not the level (it differs with the domains' distance)."""
+    s = np.asarray(fa, dtype=np.float64) @ np.asarray(fb, dtype=np.float64).T
+    if s.size == 0:
+        return s
+    sd = s.std()
+    return (s - s.mean()) / (sd if sd > 1e-9 else 1.0)

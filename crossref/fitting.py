@@ -13,8 +13,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
-from crossref.calibration import (Artifact, LabelledBlock, LocoReport, cert_pair, fit_model,
-                                  fit_sentence_logistic, labelled_blocks, loco, reference_provenance)
+from crossref.calibration import (ADAPTER_FOLDS, AdapterData, Artifact, LabelledBlock, LocoReport, cert_pair,
+                                  fit_model, fit_sentence_logistic, fit_with_adapter, labelled_blocks, loco,
+                                  reference_provenance)
 from crossref.config import DEFAULT_DATA_DIR, Config
 from crossref.errors import CrossrefError
 from crossref.evaluation import GoldPair, read_gold
@@ -29,7 +30,9 @@ GUIDE_VERSION = "1.1"
 
 def reference_data(config: Config, gold: list[GoldPair], extra: Iterable = ()):
     """Channel statistics (built-in corpus), labelled blocks of the gold's certification pairs,
-    candidates per certification, the feature names, the corpus and the built-in corpus."""
+    candidates per certification, the feature names (without the adapter's), the corpus, the
+    built-in corpus and what the supervised adapter reads (None when no channel suits it)."""
+    from crossref.adapter import adapter_channels, stack_channels
     from crossref.blocks import certification_blocks
 
     builtin = load_corpus(str(DEFAULT_DATA_DIR))
@@ -45,14 +48,16 @@ def reference_data(config: Config, gold: list[GoldPair], extra: Iterable = ()):
     info = competence_views(corpus)
     emb = embed_views(config, info, lexical)
     scope = {cert_pair(g.source, g.target) for g in gold}
-    blocks = list(certification_blocks(emb, stats, config.matching, info.certs, scope))
+    blocks = list(certification_blocks(emb, stats, config.matching, info.certs, scope, adapter=None))
     directions = {frozenset((b.cert_a, b.cert_b)): block_directions(b, config.matching.direction_margin)
                   for b in blocks}
     savoirs = {c.id for cert in corpus for c in cert.competences if c.kind == "savoir"}
     data = labelled_blocks(blocks, info.ids, directions, gold, savoirs)
     candidates = {cert.id: [c.id for c in cert.competences if c.kind != "savoir"] for cert in corpus}
     names = blocks[0].features.names if blocks else ()
-    return stats, data, candidates, names, corpus, builtin
+    channels = adapter_channels(list(emb.vectors))
+    adapter = AdapterData(channels, stack_channels(emb.vectors, channels)) if channels else None
+    return stats, data, candidates, names, corpus, builtin, adapter
 
 
 def read_references(paths: Iterable[str | Path]) -> list[GoldPair]:
@@ -64,15 +69,23 @@ def read_references(paths: Iterable[str | Path]) -> list[GoldPair]:
 
 
 def calibrate(config: Config, gold_paths: list[str | Path], extra: Iterable = (),
-              c: float = 0.3) -> tuple[Artifact, LocoReport]:
+              c: float = 0.3, adapter: bool = True) -> tuple[Artifact, LocoReport]:
+    """Fit the artifact and measure the same procedure out of sample (``adapter``: with the
+    supervised adapter of crossref.adapter, fitted inside every fold)."""
     gold = read_references(gold_paths)
-    stats, data, candidates, names, corpus, builtin = reference_data(config, gold, list(extra))
+    stats, data, candidates, names, corpus, builtin, adapter_data = reference_data(config, gold, list(extra))
+    if not adapter:
+        adapter_data = None
     labelled: list[LabelledBlock] = [b for b in data if b.y.any()]
     if len(labelled) < 2:
         raise CrossrefError("il faut des paires de référence sur au moins deux paires de certifications "
                             "pour mesurer hors échantillon")
-    report = loco(labelled, gold, candidates, names, c)
-    model = fit_model(labelled, names, c)
+    report = loco(labelled, gold, candidates, names, c, adapter_data)
+    fitted_adapter = None
+    if adapter_data is None:
+        model = fit_model(labelled, names, c)
+    else:
+        model, fitted_adapter = fit_with_adapter(labelled, names, adapter_data, c)
     center, scale = fit_sentence_logistic(labelled)
     m = config.matching
     provenance = {
@@ -85,7 +98,12 @@ def calibrate(config: Config, gold_paths: list[str | Path], extra: Iterable = ()
         "statistics_measured_on": data_versions(builtin),
         "data_versions": data_versions(corpus),
         "regularisation_c": c,
+        "adapter": None if fitted_adapter is None else {
+            "channels": list(fitted_adapter.channels), "rank": int(fitted_adapter.a.shape[1]),
+            "fitted_on": "the reference pairs above (multi-positive InfoNCE within each certification pair)",
+            "pair_model_column": f"cross-fitted over {ADAPTER_FOLDS} groups of certification pairs"},
         "out_of_sample": report.to_dict(),
     }
-    artifact = Artifact(stats, dict(m.channels), m.hubness, m.hubness_k, model, center, scale, provenance)
+    artifact = Artifact(stats, dict(m.channels), m.hubness, m.hubness_k, model, center, scale, provenance,
+                        fitted_adapter)
     return artifact, report

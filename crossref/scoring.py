@@ -93,7 +93,8 @@ def score_pairs(info: CompetenceViews, emb: Embeddings, config: Config, artifact
 
     names = None
     rows: list[dict[str, Any]] = []
-    for block in certification_blocks(emb, artifact.channels, config.matching, info.certs):
+    for block in certification_blocks(emb, artifact.channels, config.matching, info.certs,
+                                      adapter=artifact.adapter):
         if names is None:
             artifact.model.check_names(block.features.names)
             names = block.features.names

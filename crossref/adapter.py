@@ -1,0 +1,151 @@
+"""A supervised adapter on frozen sentence vectors, learned from reference alignments.
+
+The pretrained encoders (USE, e5) place two competences close when their
+wording is close; an officer lists a pair when the activities overlap. A small
+map learned from the reference pairs moves each competence's vectors towards
+the competences officers pair it with:
+
+    f(x) = normalise(x + (x @ A) @ B),   A: (d, r), B: (r, d), r small
+
+where x is the concatenation of the L2-normalised vectors of a few channels.
+It is fitted with a multi-positive InfoNCE loss inside each certification
+pair's block (every competence that has a reference partner, against every
+competence of the other certification: the same candidates the matcher ranks),
+both ways, with AdamW from A = 0 (so f starts as the frozen encoder) and a few
+hundred steps: few parameters relative to the data would not be needed if the
+data were larger, and weight decay plus the short schedule keep it close to
+the encoder. The cosine of f(x) and f(y), standardised within the block, is
+one more feature of the pair model (:func:`crossref.features.adapter_similarity`);
+its coefficient is fitted on out-of-fold adapter scores only
+(:mod:`crossref.calibration`).
+
+Only numpy: the gradient is written out (a test checks it against finite
+differences). Each competence is mapped on its own with fixed, artifact-stored
+matrices, so adding a certification never changes the others' scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from crossref.features import adapted
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """Fitted map over the concatenated channels ``channels`` (in this order)."""
+
+    channels: tuple[str, ...]
+    a: np.ndarray          # (d, r)
+    b: np.ndarray          # (r, d)
+
+    def transform(self, vectors: dict[str, np.ndarray]) -> np.ndarray:
+        """(n, d) adapted, unit rows of every competence of ``vectors`` (channel -> (n, d_c))."""
+        return adapted(stack_channels(vectors, self.channels), self.a, self.b)
+
+    def to_dict(self) -> dict:
+        return {"channels": list(self.channels), "rank": int(self.a.shape[1]),
+                "a": np.round(self.a, 7).tolist(), "b": np.round(self.b, 7).tolist()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Adapter":
+        a = np.asarray(data["a"], dtype=np.float64)
+        b = np.asarray(data["b"], dtype=np.float64)
+        if a.ndim != 2 or b.ndim != 2 or a.shape[::-1] != b.shape or a.shape[1] != int(data["rank"]):
+            raise ValueError("adapter : matrices de formes incohérentes")
+        if not (np.isfinite(a).all() and np.isfinite(b).all()):
+            raise ValueError("adapter : valeur non finie")
+        return cls(tuple(str(c) for c in data["channels"]), a, b)
+
+
+def adapter_channels(channels: Sequence[str]) -> tuple[str, ...]:
+    """The channels the adapter reads: the neural encoders on the statement ("text" view), sorted."""
+    from crossref.matching import parse_channel
+
+    return tuple(sorted(c for c in channels if parse_channel(c)[0] != "lexical" and parse_channel(c)[1] == "text"))
+
+
+def stack_channels(vectors: dict[str, np.ndarray], channels: Sequence[str]) -> np.ndarray:
+    """Concatenation of each channel's L2-normalised vectors, scaled so that the rows have unit norm
+    (a zero vector stays zero: a competence without text in a view)."""
+    parts = []
+    for c in channels:
+        x = np.asarray(vectors[c], dtype=np.float64)
+        n = np.linalg.norm(x, axis=1, keepdims=True)
+        parts.append(np.divide(x, n, out=np.zeros_like(x), where=n > 0))
+    return np.concatenate(parts, axis=1) / np.sqrt(len(parts))
+
+
+@dataclass(frozen=True)
+class AdapterBlock:
+    """One certification pair's training data: corpus rows of each side and who is paired with whom."""
+
+    rows: np.ndarray       # (n_a,) positions in the stacked vectors
+    cols: np.ndarray       # (n_b,)
+    labels: np.ndarray     # (n_a, n_b), 1 = listed in the reference
+
+
+def _softmax_rows(s: np.ndarray) -> np.ndarray:
+    e = np.exp(s - s.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _nce_rows(s: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Multi-positive InfoNCE over the rows of ``s`` that have a positive: loss and d loss / d s."""
+    grad = np.zeros_like(s)
+    keep = y.sum(axis=1) > 0
+    if not keep.any():
+        return 0.0, grad
+    ss, yy = s[keep], y[keep]
+    target = yy / yy.sum(axis=1, keepdims=True)
+    logp = ss - ss.max(axis=1, keepdims=True)
+    logp = logp - np.log(np.exp(logp).sum(axis=1, keepdims=True))
+    n = int(keep.sum())
+    grad[keep] = (_softmax_rows(ss) - target) / n
+    return float(-(logp * target).sum() / n), grad
+
+
+def nce_loss(x: np.ndarray, a: np.ndarray, b: np.ndarray, blocks: Sequence[AdapterBlock],
+             temperature: float) -> tuple[float, np.ndarray, np.ndarray]:
+    """Mean over blocks of the InfoNCE loss both ways, and its gradient in ``a`` and ``b``."""
+    z = x + (x @ a) @ b
+    norm = np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)
+    u = z / norm
+    du = np.zeros_like(u)
+    loss = 0.0
+    for blk in blocks:
+        ua, ub = u[blk.rows], u[blk.cols]
+        s = ua @ ub.T / temperature
+        y = blk.labels.astype(np.float64)
+        l_row, g_row = _nce_rows(s, y)
+        l_col, g_col = _nce_rows(s.T, y.T)
+        g = (g_row + g_col.T) / (temperature * len(blocks))
+        loss += (l_row + l_col) / len(blocks)
+        du[blk.rows] += g @ ub      # a competence appears once per block: no repeated index
+        du[blk.cols] += g.T @ ua
+    dz = (du - u * (u * du).sum(axis=1, keepdims=True)) / norm
+    return loss, x.T @ (dz @ b.T), (x @ a).T @ dz
+
+
+def fit_adapter(x: np.ndarray, blocks: Sequence[AdapterBlock], rank: int = 16, steps: int = 60,
+                learning_rate: float = 3e-3, weight_decay: float = 0.1, temperature: float = 0.05,
+                seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """AdamW from A = 0, B small and random (seeded: the fit is deterministic): (A, B)."""
+    rng = np.random.default_rng(seed)
+    d = x.shape[1]
+    params = [np.zeros((d, rank)), 0.01 * rng.standard_normal((rank, d))]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    for t in range(1, steps + 1):
+        _, ga, gb = nce_loss(x, params[0], params[1], blocks, temperature)
+        for k, g in enumerate((ga, gb)):
+            params[k] *= 1.0 - learning_rate * weight_decay
+            m[k] = beta1 * m[k] + (1 - beta1) * g
+            v[k] = beta2 * v[k] + (1 - beta2) * g * g
+            step = learning_rate * (m[k] / (1 - beta1 ** t)) / (np.sqrt(v[k] / (1 - beta2 ** t)) + eps)
+            params[k] -= step
+    return params[0], params[1]
