@@ -44,21 +44,50 @@ class Adapter:
 
     def transform(self, vectors: dict[str, np.ndarray]) -> np.ndarray:
         """(n, d) adapted, unit rows of every competence of ``vectors`` (channel -> (n, d_c))."""
-        return adapted(stack_channels(vectors, self.channels), self.a, self.b)
+        x = stack_channels(vectors, self.channels)
+        if x.shape[1] != self.a.shape[0]:
+            from crossref.errors import ConfigError
+
+            raise ConfigError(f"l'adaptateur de la calibration attend des vecteurs de dimension {self.a.shape[0]} "
+                              f"({' + '.join(self.channels)}), pas {x.shape[1]} : recalibrez (crossref calibrate)")
+        return adapted(x, self.a, self.b)
 
     def to_dict(self) -> dict:
-        return {"channels": list(self.channels), "rank": int(self.a.shape[1]),
-                "a": np.round(self.a, 7).tolist(), "b": np.round(self.b, 7).tolist()}
+        """JSON-safe: the matrices as little-endian float32, base64 (one line each, not 28,000 numbers)."""
+        return {"channels": list(self.channels), "dim": int(self.a.shape[0]), "rank": int(self.a.shape[1]),
+                "encoding": MATRIX_ENCODING, "a": _encode(self.a), "b": _encode(self.b)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Adapter":
-        a = np.asarray(data["a"], dtype=np.float64)
-        b = np.asarray(data["b"], dtype=np.float64)
-        if a.ndim != 2 or b.ndim != 2 or a.shape[::-1] != b.shape or a.shape[1] != int(data["rank"]):
-            raise ValueError("adapter : matrices de formes incohérentes")
+        if data.get("encoding") != MATRIX_ENCODING:
+            raise ValueError(f"adapter : encodage {data.get('encoding')!r} (attendu {MATRIX_ENCODING})")
+        d, r = int(data["dim"]), int(data["rank"])
+        a, b = _decode(data["a"], (d, r)), _decode(data["b"], (r, d))
         if not (np.isfinite(a).all() and np.isfinite(b).all()):
             raise ValueError("adapter : valeur non finie")
         return cls(tuple(str(c) for c in data["channels"]), a, b)
+
+
+MATRIX_ENCODING = "float32-le-base64"
+
+
+def _encode(m: np.ndarray) -> str:
+    import base64
+
+    return base64.b64encode(np.ascontiguousarray(m, dtype="<f4").tobytes()).decode("ascii")
+
+
+def _decode(text: str, shape: tuple[int, int]) -> np.ndarray:
+    import base64
+    import binascii
+
+    try:
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, AttributeError):
+        raise ValueError("adapter : matrice illisible (base64 attendu)") from None
+    if len(raw) != 4 * shape[0] * shape[1]:
+        raise ValueError(f"adapter : matrice de {len(raw) // 4} valeurs, {shape[0]} × {shape[1]} attendues")
+    return np.frombuffer(raw, dtype="<f4").reshape(shape).astype(np.float64)
 
 
 def adapter_channels(channels: Sequence[str]) -> tuple[str, ...]:

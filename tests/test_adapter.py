@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from crossref.adapter import Adapter, AdapterBlock, adapter_channels, fit_adapter, nce_loss, stack_channels
 from crossref.calibration import AdapterData, LabelledBlock, _fold_model, cross_fitted
+from crossref.errors import ConfigError
 from crossref.features import ADAPTER_FEATURE, adapted, adapter_similarity, feature_names
 
 
@@ -70,6 +71,8 @@ def test_each_competence_is_mapped_on_its_own(seed):
     np.testing.assert_allclose(s, adapter_similarity(part[:3], full[3:7]), atol=1e-12)
     assert abs(s.mean()) < 1e-9 and (s.std() < 1e-9 or abs(s.std() - 1.0) < 1e-9)
     np.testing.assert_allclose(adapter_similarity(full[3:7], full[:3]), s.T, atol=1e-12)
+    with pytest.raises(ConfigError, match="recalibrez"):
+        ad.transform({c: v[:, :3] for c, v in vectors.items()})  # another encoder's size
 
 
 def test_adapter_round_trips_and_rejects_bad_matrices():
@@ -77,12 +80,13 @@ def test_adapter_round_trips_and_rejects_bad_matrices():
     ad = Adapter(("e5-small:text",), rng.standard_normal((4, 2)), rng.standard_normal((2, 4)))
     again = Adapter.from_dict(ad.to_dict())
     assert again.channels == ad.channels
-    np.testing.assert_allclose(again.a, ad.a, atol=1e-7)
-    bad = ad.to_dict() | {"b": rng.standard_normal((3, 4)).tolist()}
-    with pytest.raises(ValueError):
-        Adapter.from_dict(bad)
-    with pytest.raises(ValueError):
-        Adapter.from_dict(ad.to_dict() | {"a": [[float("nan")] * 2] * 4})
+    np.testing.assert_allclose(again.a, ad.a, rtol=1e-6)
+    np.testing.assert_array_equal(Adapter.from_dict(again.to_dict()).b, again.b)  # exact once float32
+    short = Adapter(ad.channels, ad.a, ad.b[:, :3]).to_dict()["b"]
+    nan = Adapter(ad.channels, np.full((4, 2), np.nan), ad.b).to_dict()["a"]
+    for bad in ({"b": short}, {"a": nan}, {"a": "not base64!"}, {"encoding": "json"}, {"rank": 3}):
+        with pytest.raises(ValueError):
+            Adapter.from_dict(ad.to_dict() | bad)
 
 
 def test_adapter_reads_the_neural_statement_channels_and_comes_last():
