@@ -128,3 +128,33 @@ def test_cli_table_lists_every_competence_best_first(capsys) -> None:
     assert "négociations" in out and "à la limite" in out
     scores = [float(r.split()[1].replace(",", ".")) for r in rows]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_held_out_narratives_at_the_shipped_threshold(results) -> None:
+    """Narratives the scale was not fitted on (tests/data/vae_heldout/, labelled before scoring):
+    floors a little under the measured figures (precision 0.81, recall 0.67; before the stemmed
+    part and the fitted scale: 0.93 / 0.39). See benchmarks/vae_heldout.py."""
+    from benchmarks.vae_heldout import HELDOUT, load_labels, measure
+
+    m = measure(lambda text, target: vae(results, text, target), load_labels(HELDOUT))
+    assert m["precision"] >= 0.75 and m["recall"] >= 0.6, m
+    assert m["auc"] >= 0.93, m
+
+
+def test_watching_competitor_prices_is_veille(results) -> None:
+    for text in ("Je surveille les prix des enseignes concurrentes.",
+                 "Je surveille les prix des enseignes concurrentes de la zone."):
+        by = {e["competence"]: e for e in vae(results, text, "ICD")["competences"]}
+        assert by["ICD:C1.1"]["state"] in ("equivalent", "partial"), by["ICD:C1.1"]
+
+
+def test_no_commercial_experience_evidences_nothing(results) -> None:
+    """A nurse: nothing labelled absent is evidenced (supervising trainees, left unlabelled
+    towards NEOMA's team management, may be)."""
+    from benchmarks.vae_heldout import HELDOUT, load_labels
+
+    (_, text, labels), = [n for n in load_labels(HELDOUT) if n[0] == "infirmiere"]
+    for target in ("ICD", "NEOMA"):
+        said = {e["competence"] for e in vae(results, text, target)["evidenced"]}
+        assert not said & {c for c, truth in labels[target].items() if not truth}, said
+    assert sum(not truth for t in labels.values() for truth in t.values()) == 54
