@@ -67,10 +67,11 @@ def comp_titles(corpus: Any, ids: Iterable[str], width: int = 80) -> list[str]:
 
 # ---------------------------------------------------------------- counts (Vue d'ensemble, Équivalences)
 def pair_counts(pairs: pd.DataFrame) -> dict[str, int]:
-    """Counts over one orientation of each pair (the table holds both)."""
-    from crossref.pairs import is_pending, one_orientation
+    """Counts over :func:`crossref.pairs.one_row_per_pair` (the rows of the workbook and the CSV /
+    JSON exports; each pair once)."""
+    from crossref.pairs import is_pending, one_row_per_pair
 
-    one = one_orientation(pairs)
+    one = one_row_per_pair(pairs)
     return {
         "equivalent": int((one["relation"] == "equivalent").sum()),
         "partial": int((one["relation"] == "partial").sum()),
@@ -212,8 +213,9 @@ def competence_texts(corpus: Any) -> dict[str, str]:
 
 
 def filter_pairs(pairs: pd.DataFrame, f: PairFilter, texts: dict[str, str] | None = None) -> pd.DataFrame:
-    """The pairs kept by the filters, best score first (then source, target); with ``one_way``, the
-    first orientation of each pair only. The search looks into both ids, the explanation and, with
+    """The pairs kept by the filters, best score first (then source, target); with ``one_way``, one
+    row per pair (the exports' orientation, :func:`crossref.pairs.exported_orientation`, when both
+    passed). The search looks into both ids, the explanation and, with
     ``texts`` (:func:`competence_texts`), both competences' titles and statements. Index reset."""
     mask = (
         pairs["source_cert"].isin(f.source_certs)
@@ -224,6 +226,9 @@ def filter_pairs(pairs: pd.DataFrame, f: PairFilter, texts: dict[str, str] | Non
     )
     if f.blocs:
         mask &= pairs["source_bloc"].isin(f.blocs) | pairs["target_bloc"].isin(f.blocs)
+    from crossref.pairs import exported_orientation
+
+    canonical = exported_orientation(pairs) if f.one_way else None
     view = pairs[mask]
     search = f.search.strip().lower()
     if search:
@@ -232,10 +237,10 @@ def filter_pairs(pairs: pd.DataFrame, f: PairFilter, texts: dict[str, str] | Non
             hay = hay + " " + view["source"].map(texts).fillna("") + " " + view["target"].map(texts).fillna("")
         view = view[hay.str.contains(search, regex=False)]
     view = view.sort_values(["score", "source", "target"], ascending=[False, True, True], kind="stable")
-    if f.one_way:
+    if canonical is not None:  # a pair whose two orientations pass the filters: the exports' row
         from crossref.pairs import first_of_each_pair
 
-        view = first_of_each_pair(view)
+        view = first_of_each_pair(view, prefer=canonical)
     return view.reset_index(drop=True)
 
 

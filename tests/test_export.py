@@ -530,12 +530,45 @@ def test_csv_formula_protection_and_sidecar(results: Results, tmp_path: Path) ->
     assert not any(is_dangerous(c) for c in cells)
     assert "'" + HYPERLINK in cells and "'=1+1 mêmes termes" in cells and "'-vu en commission" in cells
     back = read_pairs_csv(path)
-    pd.testing.assert_frame_equal(back.reset_index(drop=True), results.pairs.reset_index(drop=True),
+    from crossref.pairs import one_row_per_pair
+
+    pd.testing.assert_frame_equal(back.reset_index(drop=True), one_row_per_pair(results.pairs, results.corpus.ids),
                                   check_dtype=False)
+    assert len(back) * 2 == len(results.pairs)  # the table holds each pair twice, the export once
     meta = json.loads(metadata_path(path).read_text(encoding="utf-8"))
     assert meta["config"]["matching"] == make_config().to_dict()["matching"]
     assert meta["created_at"] == "2024-07-01T09:00:00Z"
     assert meta["config"]["database_url"] == "postgresql://officier:***@db.example/crossref"
+
+
+def test_csv_json_workbook_and_dashboard_hold_the_same_rows(wb, results: Results, tmp_path: Path) -> None:
+    """One truth: the CSV and JSON hold one row per pair, oriented as the workbook's pair sheets,
+    with reviewer, date and note as columns; their counts are the dashboard's."""
+    from crossref.views import pair_counts
+
+    csv_rows = read_pairs_csv(write_pairs(tmp_path / "p.csv", results, "csv"))
+    json_rows = pd.DataFrame(json.loads(write_pairs(tmp_path / "p.json", results, "json").read_text())["pairs"])
+    assert list(csv_rows["source"] + "|" + csv_rows["target"]) == list(json_rows["source"] + "|" + json_rows["target"])
+    keys = {frozenset(k) for k in zip(csv_rows["source"], csv_rows["target"])}
+    assert len(keys) == len(csv_rows)  # no pair twice
+    assert {"direction", "reviewer", "decided_at", "note"} <= set(csv_rows.columns)
+    sheet_rows = [r for name in ("AAA–BBB", "AAA–CCC", "BBB–CCC") for r in _records(wb[name])]
+    sheet_keys = [(r["Compétence source"], r["Compétence cible"]) for r in sheet_rows]
+    oriented = set(zip(csv_rows["source"], csv_rows["target"]))
+    assert set(sheet_keys) <= oriented  # the sheets list the CSV's rows, in the same orientation
+    counts = pair_counts(results.pairs)
+    for relation in ("equivalent", "partial"):
+        assert int((csv_rows["relation"] == relation).sum()) == counts[relation]
+    for status in ("validated", "rejected"):
+        assert int((csv_rows["status"] == status).sum()) == counts[status]
+    reviewed = csv_rows[csv_rows["status"] == "validated"].iloc[0]
+    assert (reviewed["reviewer"], reviewed["decided_at"], reviewed["note"]) == (
+        "Marie Curie", "2024-05-03T10:00:00Z", "-vu en commission")
+    scope = dict(zip(zip(csv_rows["source"], csv_rows["target"]), csv_rows["direction"]))
+    sheet_scope = {(r["Compétence source"], r["Compétence cible"]): r["Portée de la source"] for r in sheet_rows}
+    from crossref.labels import DIRECTION_FR
+
+    assert all(DIRECTION_FR[scope[k]] == v for k, v in sheet_scope.items())
 
 
 def test_json_export(results: Results, tmp_path: Path) -> None:
@@ -543,7 +576,7 @@ def test_json_export(results: Results, tmp_path: Path) -> None:
     doc = json.loads(path.read_text(encoding="utf-8"))
     assert doc["metadata"]["config"]["matching"] == make_config().to_dict()["matching"]
     assert doc["metadata"]["data_versions"]["CCC"] == "sha256:ccc333"
-    assert len(doc["pairs"]) == 22 and list(doc["pairs"][0]) == PAIR_COLUMNS
+    assert len(doc["pairs"]) == 11 and list(doc["pairs"][0]) == PAIR_COLUMNS
     first = next(p for p in doc["pairs"] if p["source"] == "AAA:C1" and p["target"] == "BBB:C1")
     assert first["source_phrase"] == HYPERLINK  # JSON is not a spreadsheet: unchanged
     with pytest.raises(CrossrefError):

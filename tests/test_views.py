@@ -17,6 +17,7 @@ from crossref import pipeline, views
 from crossref.config import Config
 from crossref.coverage import bloc_cell_pairs, bloc_matrix, certification_matrix
 from crossref.labels import DIRECTION_FR, RELATION_FR, fr_decimal
+from crossref.pairs import one_row_per_pair
 from crossref.review import apply_decisions
 
 STATUS_FR = {"suggested": "suggérée", "validated": "validée", "rejected": "rejetée"}
@@ -129,10 +130,12 @@ def _old_equivalences(pairs, corpus, src_certs, tgt_certs, relations, score_rang
         hay = hay + " " + view["source"].map(texts) + " " + view["target"].map(texts)
         view = view[hay.str.contains(search, regex=False)]
     view = view.sort_values(["score", "source", "target"], ascending=[False, True, True], kind="stable")
-    if one_way:
+    if one_way:  # changed on purpose (issue 11, one truth): the exports' orientation when both rows pass
+        order = {c: k for k, c in enumerate(corpus.ids)}
+        forward = view["source_cert"].map(order) < view["target_cert"].map(order)
         lo = view["source"].where(view["source"] < view["target"], view["target"])
         hi = view["target"].where(view["source"] < view["target"], view["source"])
-        view = view[~(lo + "|" + hi).duplicated()]
+        view = view[~(lo + "|" + hi).duplicated(keep=False) | forward]
     view = view.reset_index(drop=True)
     table = pd.DataFrame({  # decisive columns first, French score
         "Score": [f"{x:.2f}".replace(".", ",") for x in view["score"]],
@@ -320,3 +323,18 @@ def test_explanation_in_french_numbers() -> None:
     text = "Relation partielle (score 0.68 ; sémantique 0.36, lexical 0.25 ; rang 2) ; ICD:C1.1 ↔ NEOMA:C4.11."
     assert views.explanation_fr(text) == (
         "Relation partielle (score 0,68 ; sémantique 0,36, lexical 0,25 ; rang 2) ; ICD:C1.1 ↔ NEOMA:C4.11.")
+
+
+def test_one_way_view_holds_the_exports_rows(results):
+    """The Équivalences table, unfiltered, lists exactly the rows of the CSV / JSON exports and of the
+    workbook's pair sheets (one per pair, same orientation), and the counts are theirs."""
+    corpus, pairs = results.corpus, results.pairs
+    f = views.PairFilter(source_certs=tuple(corpus.ids), target_certs=tuple(corpus.ids),
+                         relations=("equivalent", "partial", "none"))
+    shown = views.filter_pairs(pairs, f)
+    exported = one_row_per_pair(pairs, corpus.ids)
+    assert len(exported) * 2 == len(pairs)
+    assert set(zip(shown["source"], shown["target"])) == set(zip(exported["source"], exported["target"]))
+    counts = views.pair_counts(pairs)
+    assert counts["equivalent"] == int((exported["relation"] == "equivalent").sum())
+    assert counts["partial"] == int((exported["relation"] == "partial").sum())

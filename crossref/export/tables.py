@@ -1,5 +1,10 @@
 """The pairs table as CSV or JSON (schema "pairs", column names as in crossref.tables).
 
+One row per pair, as the workbook's pair sheets and the dashboard's counts
+(:func:`crossref.pairs.one_row_per_pair`): oriented from the certification
+listed first to the later, ``direction`` giving the source's scope (broader,
+narrower, same); ``reviewer``, ``decided_at`` and ``note`` are columns of their own.
+
 Every export records the run's configuration (``Config.to_dict()``, database
 password masked), date and data versions:
 
@@ -46,15 +51,21 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def export_pairs(results: Any) -> pd.DataFrame:
+    """The exported pairs: the validated table, one row per pair (see the module docstring)."""
+    from crossref.pairs import one_row_per_pair
+
+    return one_row_per_pair(validate(results.pairs, "pairs"), results.corpus.ids)
+
+
 def pairs_csv(results: Any) -> str:
-    """The validated pairs table as CSV text, formula-protected."""
-    df = validate(results.pairs, "pairs")
-    return csv_text(df)
+    """The exported pairs as CSV text, formula-protected."""
+    return csv_text(export_pairs(results))
 
 
 def pairs_json(results: Any) -> str:
-    """The validated pairs table as a JSON document with the run's metadata."""
-    df = validate(results.pairs, "pairs")
+    """The exported pairs as a JSON document with the run's metadata."""
+    df = export_pairs(results)
     records = [{k: _jsonable(v) for k, v in r.items()} for r in df.to_dict(orient="records")]
     doc = {"metadata": export_metadata(results), "pairs": records}
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"

@@ -305,16 +305,13 @@ def certifications_table(results: Any) -> pd.DataFrame:
     return _frame(rows, CERTIFICATION_COLUMNS, {"Blocs": int, "Compétences": int})
 
 
-def listed_pairs(pairs: pd.DataFrame, one_way: bool = False) -> pd.DataFrame:
-    """Pairs shown on the certification-pair sheets: equivalent/partial, or validated/rejected
-    (``one_way``: one orientation of each pair, as the dashboard counts them)."""
-    keep = pairs["relation"].isin(LISTED_RELATIONS) | pairs["status"].isin(LISTED_STATUSES)
-    listed = pairs[keep]
-    if one_way:
-        from crossref.pairs import one_orientation
+def listed_pairs(pairs: pd.DataFrame, cert_ids: Iterable[str] | None = None) -> pd.DataFrame:
+    """Pairs shown on the certification-pair sheets: equivalent/partial, or validated/rejected,
+    each once (:func:`crossref.pairs.one_row_per_pair`, the rows of the CSV / JSON exports)."""
+    from crossref.pairs import one_row_per_pair
 
-        listed = one_orientation(listed)
-    return listed
+    one = one_row_per_pair(pairs, cert_ids)
+    return one[one["relation"].isin(LISTED_RELATIONS) | one["status"].isin(LISTED_STATUSES)]
 
 
 def calibration_rows(path: str) -> list[tuple[str, str]]:
@@ -345,10 +342,10 @@ def summary_table(results: Any) -> pd.DataFrame:
     pas = conf.get("passerelles", {})
     from crossref.views import pair_counts
 
-    n_listed = len(listed_pairs(pairs, one_way=True))
-    from crossref.pairs import one_orientation
+    from crossref.pairs import one_row_per_pair
 
-    n_pairs = len(one_orientation(pairs))
+    n_listed = len(listed_pairs(pairs, results.corpus.ids))
+    n_pairs = len(one_row_per_pair(pairs, results.corpus.ids))
     counts = pair_counts(pairs)  # the dashboard's counts: each pair once
     rows: list[tuple[str, str]] = [
         ("Date des résultats", french_datetime(results.created_at or "")),
@@ -366,7 +363,8 @@ def summary_table(results: Any) -> pd.DataFrame:
         ("Feuilles par paire de certifications",
          f"{n_listed} paires listées : celles de relation équivalente ou partielle et celles revues "
          f"(validées ou rejetées). Les {n_pairs - n_listed} paires de relation « aucune » non revues "
-         "ne sont pas listées ; elles figurent dans les exports CSV et JSON. Chaque paire figure une fois, "
+         "ne sont pas listées ; elles figurent dans les exports CSV et JSON, qui ont les mêmes lignes. "
+         "Chaque paire figure une fois, "
          "de la première certification de la feuille vers la seconde ; la colonne « Portée de la source » "
          "dit laquelle des deux compétences couvre plus large."),
         ("Matrices",
@@ -381,8 +379,9 @@ def summary_table(results: Any) -> pd.DataFrame:
 
 def pair_sheet_table(results: Any, a: str, b: str) -> pd.DataFrame:
     """Listed pairs between certifications ``a`` and ``b``: one row per pair, oriented a → b."""
-    pairs = listed_pairs(results.pairs)
-    sub = pairs[(pairs["source_cert"] == a) & (pairs["target_cert"] == b)]
+    pairs = listed_pairs(results.pairs, results.corpus.ids)
+    sub = pairs[((pairs["source_cert"] == a) & (pairs["target_cert"] == b))
+                | ((pairs["source_cert"] == b) & (pairs["target_cert"] == a))]
     order = {c.id: k for k, c in enumerate(results.corpus.competences())}
     sub = sub.assign(_s=sub["source"].map(lambda x: order.get(x, len(order)))).sort_values(
         ["_s", "score"], ascending=[True, False], kind="mergesort")

@@ -20,7 +20,8 @@ stamp = (results.created_at or "")[:10] or "resultats"
 exports = [
     ("Classeur Excel", "Synthèse, matrices de blocs, une feuille par paire de certifications, passerelles, "
      "clusters.", lambda: state.workbook_bytes(snap), f"crossref_{stamp}.xlsx", XLSX, "exp_xlsx"),
-    ("Paires (CSV)", "Table des paires de compétences (schéma « pairs »), une ligne par paire orientée.",
+    ("Paires (CSV)", "Table des paires de compétences (schéma « pairs ») : une ligne par paire, comme le classeur ; "
+     "sens (« direction »), évaluateur, date et note en colonnes.",
      lambda: state.pairs_csv_bytes(snap), f"crossref_paires_{stamp}.csv", "text/csv", "exp_csv"),
     ("Métadonnées du CSV (JSON)", "Configuration, date et versions des données qui accompagnent le CSV.",
      lambda: state.metadata_json_bytes(snap), f"crossref_paires_{stamp}.csv.meta.json", "application/json",
