@@ -165,7 +165,7 @@ def passerelle_bar(result: Mapping[str, Any], *, title: str | None = None) -> go
         default += " — certification indivisible"
     fig.update_layout(
         title=title or default,
-        xaxis={"title": f"Bloc de {result['to']}", "categoryorder": "array", "categoryarray": order},
+        xaxis={"title": f"Bloc {de(result['to'])}", "categoryorder": "array", "categoryarray": order},
         yaxis={"title": "Couverture", "range": [0, 1.05], **PERCENT_TICKS},
         legend_title_text="Statut",
     )

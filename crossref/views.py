@@ -494,11 +494,12 @@ def vae_decision_order(result: dict) -> list[str]:
 
 
 def vae_summary_text(result: dict) -> str:
-    """« 5 compétence(s) de ICD attestée(s) sur 34, 3 à la limite, d'après 7 phrase(s)… » (markdown)."""
+    """« 5 compétence(s) d'ICD attestée(s) sur 34, 3 à la limite, d'après 7 phrase(s)… » (markdown)."""
+    from crossref.labels import de
     from crossref.mdsafe import escape_markdown
 
     n_near = sum(e["state"] == "near" for e in result["competences"])
-    return (f"**{len(result['evidenced'])} compétence(s) de {escape_markdown(result['to'])} attestée(s)** sur "
+    return (f"**{len(result['evidenced'])} compétence(s) {escape_markdown(de(result['to']))} attestée(s)** sur "
             f"{len(result['competences'])}, {n_near} à la limite, d'après {len(result['sentences'])} phrase(s) "
             f"(et les paires de phrases voisines).")
 

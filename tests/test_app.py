@@ -138,12 +138,15 @@ def test_matrices_cell_lists_its_pairs(app_config):
     expected = bloc_cell_pairs(results.pairs, a, b, results.config.passerelles)
     assert len(expected) > 0
     assert f"Couverture de {b} par {a} : {m.loc[a, b]:.0%}".replace("%", " %") in texts(at)
+    assert "du bloc B de RS couvertes par les compétences du bloc A de NEOMA" in texts(at)
     cell = at.dataframe[0].value
     assert len(cell) == len(expected)
     assert set(cell["Compétence cible"].str.split(" — ").str[0]) == set(expected["target"])
     # only the pairs that make the number
     at.toggle(key="mx_counted").set_value(True).run()
     assert len(at.dataframe[0].value) == expected["target"].nunique()
+    at.selectbox(key="mx_source").set_value("ICD").run()
+    assert "du bloc A d'ICD" in texts(at) and "de ICD" not in texts(at)  # « d'ICD », never « de ICD »
 
 
 # ---------------------------------------------------------------- équivalences
@@ -260,6 +263,8 @@ def test_filters_narrow_the_table(app_config):
     shown_scores = at.dataframe(key="eq_table").value["Score"]
     assert all(re.fullmatch(r"[01],\d\d", x) for x in shown_scores)  # French decimals
     assert (shown_scores.str.replace(",", ".").astype(float) >= cut).all()
+    # the slider writes its values with a point (Streamlit's): said again in French beside it
+    assert f"Score de {cut:.2f} à 1,00".replace(".", ",") in texts(at)
     at.slider(key="eq_score").set_value((0.0, 1.0)).run()
     # relation
     at.multiselect(key="eq_relations").set_value(["equivalent"]).run()
@@ -358,6 +363,10 @@ def test_compute_a_passerelle(app_config):
     assert len([e for e in at.expander if any(b in visible(e.label) for b in rs_blocs)]) == len(rs_blocs)
     labels = [d.proto.label for d in at.get("download_button")]
     assert "Télécharger (Excel)" in labels
+    # bloc details: the decisive columns first (issue 11, point 3: visible at 1366 px), scores in French
+    matched = [d.value for d in at.dataframe if "Compétence visée" in d.value.columns]
+    assert matched and all(list(t.columns[:2]) == ["Score", "Relation"] for t in matched)
+    assert all(re.fullmatch(r"[01],\d\d", x) for t in matched for x in t["Score"])
     # a subset of the held blocs
     first = results.corpus.certification("NEOMA").blocs[0].id
     at.multiselect(key="pa_blocs_NEOMA").set_value([first]).run()
@@ -417,6 +426,8 @@ def test_vae_from_an_experience(app_config):
     assert len(table) == len(expected["competences"])
     assert all(re.fullmatch(r"[01],\d\d", x) for x in table["Score"])
     assert list(table["Score"]) == sorted(table["Score"], reverse=True)
+    # the French VAE workbook is offered (crossref.vae.workbook_bytes, tested in tests/test_vae.py)
+    assert "Télécharger (Excel)" in [d.proto.label for d in at.get("download_button")]
     # the advisor rejects the best evidence, with a note: kept in the store, shown at once
     best = max(expected["competences"], key=lambda e: e["score"])["competence"]
     at.selectbox(key="vae_dec_comp").set_value(best)
@@ -572,6 +583,7 @@ def test_graph_filters_and_clusters(app_config):
     at.multiselect(key="gr_relations").set_value(["equivalent"]).run()
     at.slider(key="gr_min_score").set_value(0.5).run()
     assert not at.exception
+    assert "Score minimal : 0,50" in texts(at)
     expected = edges(build_graph(results, min_score=0.5, relations=["equivalent"]))
     assert f"{expected} correspondance(s)" in texts(at)
     summary = cluster_summary(results.clusters)
@@ -594,3 +606,30 @@ def test_bloc_filter_follows_the_certifications(app_config):
     assert not at.exception, [e.value for e in at.exception]
     assert at.multiselect(key="eq_blocs").value == []
     assert not at.warning
+
+
+# ---------------------------------------------------------------- French throughout (issue 11, point 8)
+def test_no_english_spinner_in_the_interface():
+    """Streamlit's own spinner texts are English (« Running f(...) », « (0.0 seconds) »): every cache
+    decorator hides its spinner (or gives a French one) and no spinner shows its timer."""
+    import ast
+
+    sources = [ROOT / "app.py", *sorted((ROOT / "crossref" / "ui").rglob("*.py"))]
+    checked = 0
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = ast.unparse(node.func)
+            kw = {k.arg: k.value for k in node.keywords}
+            if name in ("st.cache_data", "st.cache_resource"):
+                checked += 1
+                spinner = kw.get("show_spinner")
+                assert isinstance(spinner, ast.Constant) and (spinner.value is False or (
+                    isinstance(spinner.value, str) and "Running" not in spinner.value)), f"{path}:{node.lineno}"
+            if name == "st.spinner":
+                checked += 1
+                shown = kw.get("show_time")
+                assert shown is None or (isinstance(shown, ast.Constant) and shown.value is False), \
+                    f"{path}:{node.lineno}"
+    assert checked >= 5

@@ -37,6 +37,8 @@ def test_coverage_heatmap(corpus, pairs) -> None:
     assert hover.index("AA:C1 → BB:C1 (équivalente, 0,90)") < hover.index("AA:C2 → BB:C2 (partielle, 0,60)")
     assert "Aucune paire retenue" in trace["customdata"][0][1]
     assert "Couverture des blocs de BB par les blocs d'AA" in fig.layout.title.text  # elided before a vowel
+    # titles on both axes (issue 11): which side is the source, which the target
+    assert fig.layout.xaxis.title.text == "Bloc cible (BB)" and fig.layout.yaxis.title.text == "Bloc source (AA)"
 
 
 def test_coverage_heatmap_without_details(corpus, pairs) -> None:
@@ -57,6 +59,8 @@ def test_certification_heatmap(corpus, pairs) -> None:
     assert trace["zmin"] == 0.0 and trace["zmax"] == 1.0
     assert "Certif A" in trace["customdata"][0][1] and "Certif B" in trace["customdata"][0][1]
     assert "Même certification" in trace["customdata"][2][2]
+    layout = figures.certification_heatmap(m, corpus).layout
+    assert (layout.xaxis.title.text, layout.yaxis.title.text) == ("Certification cible", "Certification source")
 
 
 def test_passerelle_bar(corpus, pairs) -> None:
@@ -74,6 +78,8 @@ def test_passerelle_bar(corpus, pairs) -> None:
     assert list(layout["xaxis"]["categoryarray"]) == ["RS:B1", "RS:B2"]
     assert sorted(s["y0"] for s in layout["shapes"]) == [0.35, 0.85]  # thresholds drawn
     assert "indivisible" in layout["title"]["text"]
+    assert layout["xaxis"]["title"]["text"] == "Bloc de RS"
+    assert figures.passerelle_bar({**r, "to": "ICD"}).to_dict()["layout"]["xaxis"]["title"]["text"] == "Bloc d'ICD"
 
 
 def test_no_streamlit_import() -> None:

@@ -76,3 +76,11 @@ def test_integers_and_megabytes():
     assert labels.french_mb(5 * 2**20) == "5 Mo"
     assert labels.french_mb(1536 * 2**10) == "1,5 Mo"
     assert labels.french_mb(2**30) == "1\u202f024 Mo"
+
+
+def test_de_elides_before_a_vowel() -> None:
+    """Issue 11: « blocs de ICD » reads « blocs d'ICD »."""
+    from crossref.labels import de
+
+    assert de("ICD") == "d'ICD" and de("EXEMPLE") == "d'EXEMPLE"
+    assert de("NEOMA") == "de NEOMA" and de("RS") == "de RS" and de("CPMC") == "de CPMC"

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from crossref.errors import InputError
-from crossref.labels import french_int, french_mb
+from crossref.labels import de, french_int, french_mb
 from crossref.model import (
     CERT_ID_RE, FORBIDDEN_CHARS_RE, Bloc, Certification, Competence, Criterion, make_id, split_id,
 )
@@ -450,7 +450,7 @@ def _bloc(path: Path, row_no: int, v: dict[str, str], acc: _CertAcc, bloc_code: 
         if v["bloc_title"] and v["bloc_title"] != title:
             raise InputError(
                 path,
-                f"intitulé incohérent pour le bloc {bloc_code} de {cert_id} : {v['bloc_title']!r} "
+                f"intitulé incohérent pour le bloc {bloc_code} {de(cert_id)} : {v['bloc_title']!r} "
                 f"alors que le rang {first_row} indique {title!r}",
                 row=row_no, column="bloc_title",
             )

@@ -45,6 +45,8 @@ with st.sidebar:
     relations = st.multiselect("Relation (décidée ou proposée)", RELATIONS, key="eq_relations",
                                format_func=lambda r: RELATION_FR[r])
     score_range: tuple[float, float] = st.slider("Score", 0.0, 1.0, step=0.01, key="eq_score")  # type: ignore[assignment]
+    # Streamlit writes the slider's values with a decimal point: said again in French
+    st.caption(f"Score de {fr_decimal(score_range[0])} à {fr_decimal(score_range[1])}")
     statuses = st.multiselect("Statut de revue", STATUSES, key="eq_statuses", format_func=lambda s: STATUS_FR[s])
     search = st.text_input("Rechercher (identifiant, intitulé, énoncé, explication)",
                            key="eq_search").strip().lower()

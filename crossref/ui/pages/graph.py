@@ -4,6 +4,7 @@ certifications (clusters of competences with their labels)."""
 import streamlit as st
 
 from crossref import views
+from crossref.labels import fr_decimal
 from crossref.ui import state
 from crossref.ui.components import RELATION_FR
 
@@ -19,6 +20,7 @@ relations = c1.multiselect("Relations", ["equivalent", "partial"], default=["equ
 min_score = c2.slider("Score minimal", 0.0, 1.0, 0.0, step=0.05, key="gr_min_score",
                       help="Une paire validée par un évaluateur reste affichée quel que soit son score.")
 show_blocs = c3.toggle("Afficher les blocs", value=False, key="gr_blocs")
+c2.caption(f"Score minimal : {fr_decimal(min_score)}")  # the slider writes « 0.05 »: said in French
 
 if not relations:
     st.info("Choisissez au moins une relation.")

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from crossref.labels import de
 from crossref.mdsafe import escape_markdown as md
 from crossref.ui import state
 from crossref.ui.components import bloc_label, cert_label, pct
@@ -24,8 +25,8 @@ if st.session_state.get("mx_target") not in targets:
 target = c2.selectbox("Certification visée (cible, colonnes)", targets, key="mx_target",
                       format_func=lambda c: cert_label(corpus, c))
 
-st.caption(f"Cellule (ligne A, colonne B) : part des compétences du bloc B de {md(target)} couvertes par les "
-           f"compétences du bloc A de {md(source)} (équivalente = 1, partielle = ½, selon la configuration). "
+st.caption(f"Cellule (ligne A, colonne B) : part des compétences du bloc B {md(de(target))} couvertes par les "
+           f"compétences du bloc A {md(de(source))} (équivalente = 1, partielle = ½, selon la configuration). "
            "Matrice orientée : inversez source et cible pour l'autre sens. Cliquez sur une cellule pour "
            "voir les paires de compétences qui la composent.")
 
