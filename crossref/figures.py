@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from crossref.coverage import best_pairs_by_cell
 from crossref.labels import STATUS_FULL, STATUS_NONE, STATUS_PARTIAL, de, fr_decimal, fr_percent, pair_line_fr
 from crossref.model import Corpus
+from crossref.passerelles import still_to_evidence
 
 COLORSCALE = "Blues"
 STATUS_COLORS = {STATUS_FULL: "#2e7d32", STATUS_PARTIAL: "#f9a825", STATUS_NONE: "#c62828"}
@@ -150,7 +151,8 @@ def passerelle_bar(result: Mapping[str, Any], *, title: str | None = None) -> go
             textposition="auto",
             hovertext=[
                 f"<b>{b['bloc']}</b> — {_short(b['title'])}<br>Couverture : {fr_percent(b['coverage'])}"
-                f"<br>Statut : {b['status']}<br>Compétences à justifier : {len(b['missing'])}"
+                f"<br>Statut : {b['status']}<br>Compétences partiellement couvertes : {len(b.get('partial', []))}"
+                f"<br>Compétences à justifier : {len(still_to_evidence(b))}"
                 for b in sel
             ],
             hoverinfo="text",

@@ -226,6 +226,14 @@ def _format_matched(m: dict) -> str:
     return f"{m['source']} → {m['target']} ({m['score']:.2f}, {m['relation']})"
 
 
+def still_to_evidence(bloc: dict) -> list[str]:
+    """The competences of a target bloc with no match at all (« à justifier »). ``bloc["missing"]``
+    also holds the partly covered ones (not fully covered); shown in French, a competence has one
+    state only: « partiellement couverte » or « à justifier », never both (issue 11)."""
+    partial = set(bloc.get("partial", []))
+    return [c for c in bloc["missing"] if c not in partial]
+
+
 def passerelle_table(result: dict) -> pd.DataFrame:
     """Flat table (schema "passerelle") of a passerelle or VAE dict: one row per target bloc."""
     rows = [{

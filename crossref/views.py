@@ -422,19 +422,28 @@ def history_table(history: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- passerelles and VAE
-PASSERELLE_BLOCS_COLUMNS = ["Couverture", "Statut", "Bloc", "Compétences", "Couvertes", "À justifier"]
+PASSERELLE_BLOCS_COLUMNS = ["Couverture", "Statut", "Bloc", "Compétences", "Couvertes", "Partiellement couvertes",
+                            "À justifier"]
 
 
 def passerelle_blocs_table(result: dict, corpus: Any) -> pd.DataFrame:
-    """One row per target bloc of a passerelle or VAE result; coverage in whole percents (« 43 % »)."""
-    return pd.DataFrame([{
-        "Couverture": round(float(b["coverage"]) * 100),
-        "Statut": b["status"],
-        "Bloc": bloc_label(corpus, b["bloc"], 60),
-        "Compétences": int(b.get("competences", 0)),
-        "Couvertes": len({m["target"] for m in b["matched"]}),
-        "À justifier": len(b["missing"]),
-    } for b in result["blocs"]], columns=PASSERELLE_BLOCS_COLUMNS)
+    """One row per target bloc of a passerelle or VAE result; coverage in whole percents (« 43 % »).
+    One state per competence (issue 11): couvertes + partiellement couvertes + à justifier = compétences."""
+    from crossref.passerelles import still_to_evidence
+
+    rows = []
+    for b in result["blocs"]:
+        partial = len(set(b.get("partial", [])))
+        rows.append({
+            "Couverture": round(float(b["coverage"]) * 100),
+            "Statut": b["status"],
+            "Bloc": bloc_label(corpus, b["bloc"], 60),
+            "Compétences": int(b.get("competences", 0)),
+            "Couvertes": len({m["target"] for m in b["matched"]}) - partial,
+            "Partiellement couvertes": partial,
+            "À justifier": len(still_to_evidence(b)),
+        })
+    return pd.DataFrame(rows, columns=PASSERELLE_BLOCS_COLUMNS)
 
 
 def bloc_matched_table(bloc: dict, corpus: Any, vae_mode: bool) -> pd.DataFrame:
@@ -458,10 +467,11 @@ def bloc_matched_table(bloc: dict, corpus: Any, vae_mode: bool) -> pd.DataFrame:
 def bloc_missing_table(bloc: dict, corpus: Any, target: str) -> tuple[int, pd.DataFrame]:
     """(how many competences are partly covered, the competences with no correspondence at all).
     One state per competence: a partly covered one is listed with the covered ones, not here."""
-    partial = set(bloc.get("partial", []))
-    missing = [c for c in bloc["missing"] if c not in partial]
+    from crossref.passerelles import still_to_evidence
+
+    missing = still_to_evidence(bloc)
     cert = corpus.certification(target)
-    return len(partial), pd.DataFrame([{
+    return len(set(bloc.get("partial", []))), pd.DataFrame([{
         "Compétence": comp_label(corpus, c, 120),
         "Critères": len(cert.criteria_for(corpus.competence(c))),
     } for c in missing], columns=["Compétence", "Critères"])
@@ -499,7 +509,7 @@ def vae_summary_text(result: dict) -> str:
     from crossref.mdsafe import escape_markdown
 
     n_near = sum(e["state"] == "near" for e in result["competences"])
-    return (f"**{len(result['evidenced'])} compétence(s) {escape_markdown(de(result['to']))} attestée(s)** sur "
+    return (f"**{len(result['evidenced'])} compétence(s) {de(escape_markdown(result['to']))} attestée(s)** sur "
             f"{len(result['competences'])}, {n_near} à la limite, d'après {len(result['sentences'])} phrase(s) "
             f"(et les paires de phrases voisines).")
 

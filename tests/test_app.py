@@ -375,6 +375,26 @@ def test_compute_a_passerelle(app_config):
     assert sub["explanation"] in texts(at)
 
 
+def test_a_partly_covered_competence_has_one_state(app_config):
+    """Issue 11, point 10: a partly covered competence is not also listed « à justifier »."""
+    results = pipeline.run(app_config)
+    expected = passerelle(results.pairs, results.corpus, "CPMC", "RS", results.config.passerelles)
+    assert any(b.get("partial") for b in expected["blocs"])  # the case exists here
+    at = open_page("passerelles.py")
+    at.selectbox(key="pa_from").set_value("CPMC").run()
+    at.selectbox(key="pa_to").set_value("RS").run()
+    assert not at.exception
+    blocs = next(d.value for d in at.dataframe if "Couvertes" in d.value.columns)
+    assert list(blocs.columns[-3:]) == ["Couvertes", "Partiellement couvertes", "À justifier"]
+    assert (blocs["Couvertes"] + blocs["Partiellement couvertes"] + blocs["À justifier"]
+            == blocs["Compétences"]).all()
+    assert blocs["Partiellement couvertes"].sum() > 0
+    partial = {c for b in expected["blocs"] for c in b.get("partial", [])}
+    listed_missing = {str(x).split(" — ")[0] for d in at.dataframe if "Critères" in d.value.columns
+                      for x in d.value["Compétence"]}
+    assert listed_missing and not partial & listed_missing
+
+
 def test_passerelle_workbook_is_excel(app_config):
     from openpyxl import load_workbook
 
@@ -538,6 +558,9 @@ def test_bts_text_referentiel_is_accepted_as_on_the_command_line(own_data):
     assert [c.id for c in upload.certifications] == ["BTS_NDRC"]
     assert upload.filename == "bts_ndrc_referentiel.txt"
     assert not state.imported_files(own_data)  # checked, not saved
+    # and the upload widget itself offers .txt (a refused type is only a hover tooltip in the browser)
+    at = open_page("importer.py")
+    assert ".txt" in list(at.get("file_uploader")[0].proto.type)
 
 
 def test_decision_history_in_french(app_config):

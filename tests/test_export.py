@@ -356,7 +356,9 @@ def test_passerelles_and_clusters_sheets(wb) -> None:
     assert row["Bloc visé"] == "BBB:B1" and row["Couverture"] == pytest.approx(0.75)
     assert row["Statut du bloc"] == "dispense partielle"
     assert row["Correspondances retenues"] == "AAA:C1 → BBB:C1 (équivalente, 0,91)\nAAA:C2 → BBB:C2 (partielle, 0,70)"
-    assert "BBB:C2 — \tCommuniquer avec les clients" in row["Compétences à justifier"]
+    # one state per competence (issue 11): partly covered, not also « à justifier »
+    assert "BBB:C2 — \tCommuniquer avec les clients" in row["Compétences partiellement couvertes"]
+    assert "BBB:C2" not in (row["Compétences à justifier"] or "")
     clusters = _records(wb["Clusters"])
     assert [r["Compétence"] for r in clusters] == ["AAA:C1", "BBB:C1", "AAA:C2", "BBB:C2", "AAA:C3", "CCC:C1"]
     assert clusters[2]["Libellé du groupe"] == "-ventes"

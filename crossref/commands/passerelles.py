@@ -10,6 +10,7 @@ from crossref.commands._common import OUT, arg, command, results_for, write_outp
 from crossref.config import Config
 from crossref.errors import InputError
 from crossref.labels import COMPETENCE_MISSING, fr_percent
+from crossref.passerelles import still_to_evidence
 
 FORMAT_JSON_TABLE = arg("--format", choices=["json", "table"], default="json")
 
@@ -56,12 +57,13 @@ def render_table(result: dict) -> str:
         f"Statut global : {result['status']} — couverture {fr_percent(result['coverage'])}",
         result.get("explanation", ""),
         "",
-        f"{_cell('Bloc', 12)} {_cell('Intitulé', 44)} {'Couverture':>10}  {_cell('Statut', 25)} {COMPETENCE_MISSING.capitalize()}",
+        f"{_cell('Bloc', 12)} {_cell('Intitulé', 44)} {'Couverture':>10}  {_cell('Statut', 25)} {'Partielles':>10}  {COMPETENCE_MISSING.capitalize()}",
     ]
     for b in result["blocs"]:
         lines.append(
             f"{_cell(b['bloc'], 12)} {_cell(b['title'], 44)} {fr_percent(b['coverage']):>10}  "
-            f"{_cell(b['status'], 25)} {len(b['missing'])}/{b.get('competences', '?')}"
+            f"{_cell(b['status'], 25)} {len(b.get('partial', [])):>10}  "
+            f"{len(still_to_evidence(b))}/{b.get('competences', '?')}"
         )
     if result["from"] == "VAE" and "competences" in result:
         from crossref.labels import fr_decimal

@@ -431,12 +431,18 @@ def matrix_long_table(results: Any) -> pd.DataFrame:
     return validate(df, "export_matrix")
 
 
+def _ids(joined: str) -> list[str]:
+    return [x.strip() for x in joined.split(";") if x.strip()]
+
+
 def passerelle_rows(result: dict, corpus: Corpus) -> list[dict]:
     """One passerelle (crossref.passerelles.passerelle) as rows of the « Passerelles » sheet."""
-    from crossref.passerelles import passerelle_table
+    from crossref.passerelles import passerelle_table, still_to_evidence
 
     rows = []
     for r in passerelle_table(result).to_dict(orient="records"):
+        # one state per competence: a partly covered one is not also « à justifier »
+        to_evidence = still_to_evidence({"missing": _ids(r["missing"]), "partial": _ids(r["partial"])})
         rows.append({
             "Certification détenue": r["from_cert"],
             "Certification visée": r["to_cert"],
@@ -449,7 +455,7 @@ def passerelle_rows(result: dict, corpus: Corpus) -> list[dict]:
             "Correspondances retenues": "\n".join(
                 pair_list_fr(m.strip()) for m in r["matched"].split(";") if m.strip()),
             "Compétences partiellement couvertes": _with_titles(corpus, r["partial"]),
-            "Compétences à justifier": _with_titles(corpus, r["missing"]),
+            "Compétences à justifier": _with_titles(corpus, "; ".join(to_evidence)),
             "Statut de la certification": r["overall_status"],
             "Explication": str(result.get("explanation", "")),
         })
