@@ -46,3 +46,23 @@ def test_pending_is_proposed_and_not_reviewed(rows) -> None:
     assert (table.loc[pend, "status"] == "suggested").all()
     expected = table["relation"].isin(["equivalent", "partial"]) & (table["status"] == "suggested")
     assert pend.tolist() == expected.tolist()
+
+
+@given(rows, st.permutations(["A", "B", "C"]))
+def test_exported_orientation_one_row_per_pair_in_the_given_order(rows, order) -> None:
+    """The exports' rows (crossref.pairs.one_row_per_pair): each pair once, from the certification
+    listed first; the one-way dashboard view prefers that row when both orientations pass."""
+    from crossref.pairs import exported_orientation, one_row_per_pair
+
+    table = _both(rows)
+    table["source_cert"], table["target_cert"] = table["source"].str[0], table["target"].str[0]
+    one = one_row_per_pair(table, order)
+    assert len(one) == len(table) // 2 == len(set(zip(*unordered(table))))
+    rank = {c: k for k, c in enumerate(order)}
+    assert all(rank[s] < rank[t] or (s == t and a < b)
+               for s, t, a, b in zip(one["source_cert"], one["target_cert"], one["source"], one["target"]))
+    prefer = exported_orientation(table, order)
+    shown = first_of_each_pair(table.iloc[::-1], prefer=prefer)
+    assert set(zip(shown["source"], shown["target"])) == set(zip(one["source"], one["target"]))
+    half = table.iloc[::2]  # one orientation only of each pair (as a filter may leave): kept whichever it is
+    assert len(first_of_each_pair(half, prefer=prefer)) == len(half)
