@@ -10,7 +10,6 @@ from crossref.commands._common import OUT, arg, command, results_for, write_outp
 from crossref.config import Config
 from crossref.errors import InputError
 from crossref.labels import COMPETENCE_MISSING, fr_percent
-from crossref.passerelles import still_to_evidence
 
 FORMAT_JSON_TABLE = arg("--format", choices=["json", "table"], default="json")
 
@@ -46,6 +45,8 @@ def _cell(text: str, width: int) -> str:
 
 def render_table(result: dict) -> str:
     """Readable French text table of a passerelle or VAE dict."""
+    from crossref.passerelles import still_to_evidence
+
     if result["from"] == "VAE":
         head = f"VAE → {result['to']}"
     else:
