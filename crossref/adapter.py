@@ -109,6 +109,20 @@ def stack_channels(vectors: dict[str, np.ndarray], channels: Sequence[str]) -> n
 
 
 @dataclass(frozen=True)
+class AdapterSettings:
+    """The adapter's fitting choices. The defaults were first picked on a few leave-one-pair-out
+    runs; ``benchmarks/adapter_selection.py`` measures how little the figures depend on them
+    (a 3 x 3 x 3 grid) and what a nested choice (inner cross-validation inside each fold) gives."""
+
+    rank: int = 16
+    steps: int = 60
+    weight_decay: float = 0.1
+    # Weight of the référentiels' own paraphrase pairs (:func:`paraphrase_blocks`) against the
+    # reference pairs' blocks (total weight 1); 0 leaves them out.
+    paraphrase_weight: float = 0.2
+
+
+@dataclass(frozen=True)
 class AdapterBlock:
     """One certification pair's training data: corpus rows of each side and who is paired with whom."""
 
@@ -138,21 +152,23 @@ def _nce_rows(s: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 def nce_loss(x: np.ndarray, a: np.ndarray, b: np.ndarray, blocks: Sequence[AdapterBlock],
-             temperature: float) -> tuple[float, np.ndarray, np.ndarray]:
-    """Mean over blocks of the InfoNCE loss both ways, and its gradient in ``a`` and ``b``."""
+             temperature: float, weights: Sequence[float] | None = None) -> tuple[float, np.ndarray, np.ndarray]:
+    """Weighted sum over blocks (default: the mean) of the InfoNCE loss both ways, and its gradient
+    in ``a`` and ``b``."""
+    w = [1.0 / len(blocks)] * len(blocks) if weights is None else list(weights)
     z = x + (x @ a) @ b
     norm = np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)
     u = z / norm
     du = np.zeros_like(u)
     loss = 0.0
-    for blk in blocks:
+    for blk, wk in zip(blocks, w, strict=True):
         ua, ub = u[blk.rows], u[blk.cols]
         s = ua @ ub.T / temperature
         y = blk.labels.astype(np.float64)
         l_row, g_row = _nce_rows(s, y)
         l_col, g_col = _nce_rows(s.T, y.T)
-        g = (g_row + g_col.T) / (temperature * len(blocks))
-        loss += (l_row + l_col) / len(blocks)
+        g = wk * (g_row + g_col.T) / temperature
+        loss += wk * (l_row + l_col)
         du[blk.rows] += g @ ub      # a competence appears once per block: no repeated index
         du[blk.cols] += g.T @ ua
     dz = (du - u * (u * du).sum(axis=1, keepdims=True)) / norm
@@ -161,8 +177,15 @@ def nce_loss(x: np.ndarray, a: np.ndarray, b: np.ndarray, blocks: Sequence[Adapt
 
 def fit_adapter(x: np.ndarray, blocks: Sequence[AdapterBlock], rank: int = 16, steps: int = 60,
                 learning_rate: float = 3e-3, weight_decay: float = 0.1, temperature: float = 0.05,
-                seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                seed: int = 0, weights: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """AdamW from A = 0, B small and random (seeded: the fit is deterministic): (A, B)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):  # small matrices: BLAS threads only contend (9x slower on 2 busy cores)
+        return _fit(x, blocks, rank, steps, learning_rate, weight_decay, temperature, seed, weights)
+
+
+def _fit(x, blocks, rank, steps, learning_rate, weight_decay, temperature, seed, weights):
     rng = np.random.default_rng(seed)
     d = x.shape[1]
     params = [np.zeros((d, rank)), 0.01 * rng.standard_normal((rank, d))]
@@ -170,7 +193,7 @@ def fit_adapter(x: np.ndarray, blocks: Sequence[AdapterBlock], rank: int = 16, s
     v = [np.zeros_like(p) for p in params]
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     for t in range(1, steps + 1):
-        _, ga, gb = nce_loss(x, params[0], params[1], blocks, temperature)
+        _, ga, gb = nce_loss(x, params[0], params[1], blocks, temperature, weights)
         for k, g in enumerate((ga, gb)):
             params[k] *= 1.0 - learning_rate * weight_decay
             m[k] = beta1 * m[k] + (1 - beta1) * g
@@ -178,3 +201,33 @@ def fit_adapter(x: np.ndarray, blocks: Sequence[AdapterBlock], rank: int = 16, s
             step = learning_rate * (m[k] / (1 - beta1 ** t)) / (np.sqrt(v[k] / (1 - beta2 ** t)) + eps)
             params[k] -= step
     return params[0], params[1]
+
+
+def paraphrase_blocks(certs: np.ndarray, blocs: Sequence[str], has_criteria: np.ndarray,
+                      offset: int) -> tuple[list[AdapterBlock], np.ndarray, np.ndarray]:
+    """Free, label-less training pairs inside each certification: a competence and its own critères,
+    a competence and its bloc's title (each against the certification's other critères / titles).
+
+    The critères and titles are extra rows placed after the ``offset`` competences: returns the
+    blocks, the competence positions whose critères rows come next (in order), then one competence
+    position per bloc whose title row follows (the title is embedded per competence)."""
+    blocks: list[AdapterBlock] = []
+    crit_rows: list[int] = []
+    title_rows: list[int] = []
+    blocs_arr = np.asarray(blocs, dtype=object)
+    n = offset
+    for cert in dict.fromkeys(certs.tolist()):
+        idx = np.nonzero((certs == cert) & has_criteria)[0]
+        if len(idx) >= 2:
+            blocks.append(AdapterBlock(idx, np.arange(n, n + len(idx)), np.eye(len(idx))))
+            crit_rows += idx.tolist()
+            n += len(idx)
+    for cert in dict.fromkeys(certs.tolist()):
+        idx = np.nonzero(certs == cert)[0]
+        titles = list(dict.fromkeys(blocs_arr[idx].tolist()))
+        if len(titles) >= 2:
+            labels = np.array([[blocs_arr[i] == t for t in titles] for i in idx], dtype=float)
+            blocks.append(AdapterBlock(idx, np.arange(n, n + len(titles)), labels))
+            title_rows += [int(idx[blocs_arr[idx].tolist().index(t)]) for t in titles]
+            n += len(titles)
+    return blocks, np.array(crit_rows, dtype=np.int64), np.array(title_rows, dtype=np.int64)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 
-from crossref.adapter import Adapter, AdapterBlock, fit_adapter
+from crossref.adapter import Adapter, AdapterBlock, AdapterSettings, fit_adapter
 from crossref.errors import ConfigError
 from crossref.evaluation import GoldPair, Metrics, evaluate, pair_prf
 from crossref.features import ADAPTER_FEATURE, adapted, adapter_similarity
@@ -247,6 +247,7 @@ def fit_sentence_logistic(train: list[LabelledBlock]) -> tuple[float, float]:
 # ---------------------------------------------------------------- supervised adapter
 
 ADAPTER_FOLDS = 3   # cross-fitting groups for the pair model's adapter column
+DEFAULT_SETTINGS = AdapterSettings()
 
 
 @dataclass(frozen=True)
@@ -255,13 +256,25 @@ class AdapterData:
 
     channels: tuple[str, ...]
     x: np.ndarray       # (n_competences, d): crossref.adapter.stack_channels, corpus order
+    # The référentiels' own paraphrase pairs (crossref.adapter.paraphrase_blocks): their extra rows
+    # (critères, bloc titles, same channels) follow x; no reference label is involved.
+    extra: np.ndarray | None = None
+    paraphrases: tuple[AdapterBlock, ...] = ()
 
 
-def fit_block_adapter(data: AdapterData, train: list[LabelledBlock]) -> Adapter:
+def fit_block_adapter(data: AdapterData, train: list[LabelledBlock],
+                      settings: AdapterSettings = DEFAULT_SETTINGS) -> Adapter:
     """The adapter fitted on the reference pairs of ``train`` (blocks with their corpus positions)."""
     blocks = [AdapterBlock(b.rows, b.cols, b.y.reshape(len(b.rows), len(b.cols)))
               for b in train if b.rows is not None and b.cols is not None]
-    a, b = fit_adapter(data.x, blocks)
+    weights = [1.0 / len(blocks)] * len(blocks)
+    x = data.x
+    if data.paraphrases and data.extra is not None and settings.paraphrase_weight > 0:
+        x = np.concatenate([data.x, data.extra])
+        weights += [settings.paraphrase_weight / len(data.paraphrases)] * len(data.paraphrases)
+        blocks += list(data.paraphrases)
+    a, b = fit_adapter(x, blocks, rank=settings.rank, steps=settings.steps, weight_decay=settings.weight_decay,
+                       weights=weights)
     return Adapter(data.channels, a, b)
 
 
@@ -275,22 +288,24 @@ def with_adapter_column(block: LabelledBlock, adapter: Adapter, data: AdapterDat
     return replace(block, x=np.concatenate([block.x, col], axis=1))
 
 
-def cross_fitted(train: list[LabelledBlock], data: AdapterData) -> list[LabelledBlock]:
+def cross_fitted(train: list[LabelledBlock], data: AdapterData,
+                 settings: AdapterSettings = DEFAULT_SETTINGS) -> list[LabelledBlock]:
     """Every block with the adapter column of an adapter fitted without it (ADAPTER_FOLDS groups of
     certification pairs): the pair model learns how far to trust the adapter from scores it did not fit."""
     groups = np.arange(len(train)) % ADAPTER_FOLDS
     out = list(train)
     for g in np.unique(groups):
-        adapter = fit_block_adapter(data, [b for b, k in zip(train, groups) if k != g])
+        adapter = fit_block_adapter(data, [b for b, k in zip(train, groups) if k != g], settings)
         for n in np.nonzero(groups == g)[0]:
             out[n] = with_adapter_column(train[n], adapter, data)
     return out
 
 
 def fit_with_adapter(train: list[LabelledBlock], names: tuple[str, ...], data: AdapterData,
-                     c: float = 0.3) -> tuple[PairModel, Adapter]:
+                     c: float = 0.3, settings: AdapterSettings = DEFAULT_SETTINGS) -> tuple[PairModel, Adapter]:
     """The adapter on every training block, the pair model on cross-fitted adapter columns."""
-    return fit_model(cross_fitted(train, data), names + (ADAPTER_FEATURE,), c), fit_block_adapter(data, train)
+    return (fit_model(cross_fitted(train, data, settings), names + (ADAPTER_FEATURE,), c),
+            fit_block_adapter(data, train, settings))
 
 
 # ---------------------------------------------------------------- out-of-sample measurement

@@ -32,7 +32,7 @@ def reference_data(config: Config, gold: list[GoldPair], extra: Iterable = ()):
     """Channel statistics (built-in corpus), labelled blocks of the gold's certification pairs,
     candidates per certification, the feature names (without the adapter's), the corpus, the
     built-in corpus and what the supervised adapter reads (None when no channel suits it)."""
-    from crossref.adapter import adapter_channels, stack_channels
+    from crossref.adapter import adapter_channels
     from crossref.blocks import certification_blocks
 
     builtin = load_corpus(str(DEFAULT_DATA_DIR))
@@ -56,8 +56,29 @@ def reference_data(config: Config, gold: list[GoldPair], extra: Iterable = ()):
     candidates = {cert.id: [c.id for c in cert.competences if c.kind != "savoir"] for cert in corpus}
     names = blocks[0].features.names if blocks else ()
     channels = adapter_channels(list(emb.vectors))
-    adapter = AdapterData(channels, stack_channels(emb.vectors, channels)) if channels else None
+    adapter = adapter_data(emb, info, channels) if channels else None
     return stats, data, candidates, names, corpus, builtin, adapter
+
+
+def adapter_data(emb, info, channels: tuple[str, ...]) -> AdapterData:
+    """The stacked statement vectors, and the référentiels' own paraphrase pairs (a competence and
+    its own critères, a competence and its bloc title) embedded with the same channels."""
+    import numpy as np
+
+    from crossref.adapter import paraphrase_blocks, stack_channels
+    from crossref.matching import parse_channel
+
+    has_criteria = np.array([bool(t.strip()) for t in info.views["criteria"]], dtype=bool)
+    blocks, crit_rows, title_rows = paraphrase_blocks(info.certs, info.blocs, has_criteria, len(info.ids))
+
+    def stacked(texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, sum(emb.vectors[c].shape[1] for c in channels)))
+        return stack_channels({c: emb.embed(parse_channel(c)[0], texts) for c in channels}, channels)
+
+    extra = np.concatenate([stacked([info.views["criteria"][i] for i in crit_rows]),
+                            stacked([info.bloc_titles[i] for i in title_rows])])
+    return AdapterData(channels, stack_channels(emb.vectors, channels), extra, tuple(blocks))
 
 
 def read_references(paths: Iterable[str | Path]) -> list[GoldPair]:

@@ -129,3 +129,35 @@ def test_folds_with_the_adapter_never_see_the_held_out_labels():
     crossed = cross_fitted(train, data)
     again = cross_fitted([replace(train[0], y=1 - train[0].y)] + train[1:], data)
     np.testing.assert_array_equal(crossed[0].x[:, -1], again[0].x[:, -1])
+
+
+def test_block_weights_scale_the_loss_and_its_gradient():
+    x, a, b, blk = _problem(5)
+    _, _, _, other = _problem(6)
+    plain = nce_loss(x, a, b, [blk, other], 0.1)
+    explicit = nce_loss(x, a, b, [blk, other], 0.1, weights=[0.5, 0.5])
+    np.testing.assert_allclose(plain[0], explicit[0])
+    np.testing.assert_allclose(plain[1], explicit[1])
+    only_first = nce_loss(x, a, b, [blk, other], 0.1, weights=[1.0, 0.0])
+    alone = nce_loss(x, a, b, [blk], 0.1)
+    np.testing.assert_allclose(only_first[0], alone[0])
+    np.testing.assert_allclose(only_first[2], alone[2])
+
+
+def test_paraphrase_blocks_pair_each_competence_with_its_own_texts_only():
+    from crossref.adapter import paraphrase_blocks
+
+    certs = np.array(["A", "A", "A", "B", "B"])
+    blocs = ["A1", "A1", "A2", "B1", "B2"]
+    has = np.array([True, False, True, True, True])
+    blocks, crit, titles = paraphrase_blocks(certs, blocs, has, offset=5)
+    # Critères: A's competences 0 and 2, B's 3 and 4, each its own row, identity labels.
+    assert crit.tolist() == [0, 2, 3, 4]
+    assert blocks[0].rows.tolist() == [0, 2] and blocks[0].cols.tolist() == [5, 6]
+    np.testing.assert_array_equal(blocks[0].labels, np.eye(2))
+    # Titles: one row per bloc, a competence labelled with its own bloc only, never across certifications.
+    assert titles.tolist() == [0, 2, 3, 4]
+    title_a = blocks[2]
+    assert title_a.rows.tolist() == [0, 1, 2] and title_a.cols.tolist() == [9, 10]
+    np.testing.assert_array_equal(title_a.labels, [[1, 0], [1, 0], [0, 1]])
+    assert all(set(certs[b.rows]) == {c} for b, c in zip(blocks, "ABAB", strict=True))
