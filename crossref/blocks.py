@@ -9,12 +9,14 @@ of its competences. The pair model, relations and rows are computed from it
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
 from crossref.features import BlockFeatures, adapter_similarity, block_features
-from crossref.matching import ChannelStats, best_clause_pairs, clause_coverage, dot_block, segment_starts
+from crossref.matching import (ChannelStats, best_clause_pairs, best_clause_pairs_at, clause_coverage, dot_block,
+                               segment_starts)
 
 if TYPE_CHECKING:
     from crossref.adapter import Adapter
@@ -29,8 +31,26 @@ class Block:
     ib: np.ndarray            # corpus positions of B's competences (columns)
     features: BlockFeatures
     parts: dict[str, np.ndarray]   # raw cosines shown to users: semantic, lexical, criteria
-    best_ci: np.ndarray       # best-aligned clause of A's competence, per pair
-    best_cj: np.ndarray
+    clause_sims: np.ndarray   # (clauses of A) x (clauses of B), grouped by competence
+    len_a: np.ndarray         # clauses per competence of A
+    len_b: np.ndarray
+
+    def best_clauses(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Best-aligned clause offsets (within each competence) of the pairs (x[n], y[n]) only."""
+        return best_clause_pairs_at(self.clause_sims, self.len_a, self.len_b, x, y)
+
+    @cached_property
+    def _best_all(self) -> tuple[np.ndarray, np.ndarray]:
+        return best_clause_pairs(self.clause_sims, self.len_a, self.len_b)
+
+    @property
+    def best_ci(self) -> np.ndarray:
+        """Best-aligned clause of A's competence, per pair (every pair of the block)."""
+        return self._best_all[0]
+
+    @property
+    def best_cj(self) -> np.ndarray:
+        return self._best_all[1]
 
 
 def certification_pairs(certs: np.ndarray) -> list[tuple[str, str]]:
@@ -40,10 +60,13 @@ def certification_pairs(certs: np.ndarray) -> list[tuple[str, str]]:
 
 def make_block(emb: Any, stats: dict[str, ChannelStats], mcfg: "MatchingConfig",
                certs: np.ndarray, a: str, b: str, clause_starts: np.ndarray,
-               adapter: "Adapter | None" = None) -> Block:
-    """``adapter``: the calibration artifact's, whose model reads the adapter feature (None: no
-    such feature; the calibration adds it inside each fold)."""
-    ia, ib = np.nonzero(certs == a)[0], np.nonzero(certs == b)[0]
+               adapter: "Adapter | None" = None,
+               members: tuple[np.ndarray, np.ndarray] | None = None) -> Block:
+    """The block of certifications a (rows) and b (columns). ``adapter``: the calibration
+    artifact's, whose model reads the adapter feature (None: no such feature; the calibration
+    adds it inside each fold). ``members``: the competences' positions of a and b when the
+    caller has them (else found in ``certs``)."""
+    ia, ib = members if members is not None else (np.nonzero(certs == a)[0], np.nonzero(certs == b)[0])
     sims = {c: dot_block(x[ia], x[ib]) for c, x in emb.vectors.items()}
     masks = {c: p[ia][:, None] & p[ib][None, :] for c, p in emb.present.items() if not p.all()}
     ca = np.concatenate([np.arange(clause_starts[i], clause_starts[i] + emb.clause_lengths[i]) for i in ia])
@@ -63,8 +86,7 @@ def make_block(emb: Any, stats: dict[str, ChannelStats], mcfg: "MatchingConfig",
                            emb.bloc_index[ia], emb.bloc_index[ib], titles[ia] @ titles[ib].T,
                            mcfg.hubness, mcfg.hubness_k, adapter_sims)
     parts = {k: np.clip(dot_block(v[ia], v[ib]), 0.0, 1.0) for k, v in emb.part_vectors.items()}
-    best_ci, best_cj = best_clause_pairs(csims, len_a, len_b)
-    return Block(a, b, ia, ib, feats, parts, best_ci, best_cj)
+    return Block(a, b, ia, ib, feats, parts, csims, len_a, len_b)
 
 
 def certification_blocks(emb: Any, stats: dict[str, ChannelStats], mcfg: "MatchingConfig",

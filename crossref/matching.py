@@ -241,6 +241,28 @@ def best_clause_pairs(clause_sims: np.ndarray, len_a: np.ndarray, len_b: np.ndar
     return ci, cj
 
 
+def best_clause_pairs_at(clause_sims: np.ndarray, len_a: np.ndarray, len_b: np.ndarray,
+                         x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`best_clause_pairs` for the competence pairs ``(x[n], y[n])`` only, in array operations
+    (the same offsets, ties to the first clause): a block's kept pairs, not all of them."""
+    x, y = np.asarray(x, dtype=np.int64), np.asarray(y, dtype=np.int64)
+    len_a, len_b = np.asarray(len_a, dtype=np.int64), np.asarray(len_b, dtype=np.int64)
+    if not len(x):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    sa, sb = segment_starts(len_a), segment_starts(len_b)
+    best_in_b = np.maximum.reduceat(clause_sims, sb, axis=1)  # (clauses of A, n_b)
+    ka = np.arange(int(len_a[x].max()))
+    rows = sa[x][:, None] + ka[None, :]
+    valid = ka[None, :] < len_a[x][:, None]
+    vals = np.where(valid, best_in_b[np.where(valid, rows, 0), y[:, None]], -np.inf)
+    ci = np.argmax(vals, axis=1)
+    kb = np.arange(int(len_b[y].max()))
+    cols = sb[y][:, None] + kb[None, :]
+    valid = kb[None, :] < len_b[y][:, None]
+    vals = np.where(valid, clause_sims[(sa[x] + ci)[:, None], np.where(valid, cols, 0)], -np.inf)
+    return ci, np.argmax(vals, axis=1)
+
+
 # ---------------------------------------------------------------- relations
 
 

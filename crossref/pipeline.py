@@ -34,8 +34,11 @@ _STAGES_LOCK = threading.Lock()
 class Results:
     config: Config
     corpus: Corpus
-    # Schema "pairs" (crossref.tables): every ordered pair of competences of
-    # different certifications, reviewed decisions applied.
+    # Schema "pairs" (crossref.tables), reviewed decisions applied: every ordered pair of
+    # competences of different certifications in a small corpus; beyond
+    # matching.max_block_pairs pairs, the candidates, proposed and reviewed pairs
+    # (crossref.scoring). The explanation column is empty: crossref.scoring.fill_explanations
+    # writes it for the rows shown or exported.
     pairs: pd.DataFrame
     # One row per competence: cluster (int), label (top terms), competence, certification.
     clusters: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -93,6 +96,7 @@ def data_versions(corpus: Corpus) -> dict[str, str]:
 
 
 _KEYED_SOURCES = ("pipeline.py", "corpus_views.py", "embeddings.py", "scoring.py", "matching.py", "clusters.py",
+                  "pair_candidates.py", "retrieval.py",
                   "embed/lexical.py", "blocks.py", "features.py", "pair_model.py", "labels.py")
 
 
@@ -162,7 +166,7 @@ def run(config: Config | None = None, extra=(), *, use_cache: bool = True, decis
         if caching:
             _write_cached(cache_file, results)
     if decisions:
-        results.pairs = apply_reviewed(results.pairs, config)
+        results.pairs = apply_reviewed(results.pairs, config, results)
     return results
 
 
@@ -188,18 +192,48 @@ def _write_cached(path, results: Results) -> None:
     atomic_write_bytes(path, pickle.dumps((results.pairs, results.clusters, results.created_at)))
 
 
-def apply_reviewed(pairs: pd.DataFrame, config: Config) -> pd.DataFrame:
-    """Reviewed decisions override the model (reading never creates the database)."""
-    missing = _missing_sqlite_file(config.db_url)
-    if missing:  # no store yet: nothing reviewed (and SQLAlchemy, 0.2-0.3 s to import, is not needed)
-        return pairs.copy()
+def apply_reviewed(pairs: pd.DataFrame, config: Config, results: Results | None = None) -> pd.DataFrame:
+    """Reviewed decisions override the model (reading never creates the database).
+
+    With ``results`` (what ``pairs`` were computed from), a decided pair the table lacks (a
+    large corpus keeps only candidate and proposed pairs) is scored, exactly as exhaustive
+    scoring would, and added before the decisions are applied."""
+    if _missing_sqlite_file(config.db_url):  # no store yet: nothing reviewed (and SQLAlchemy, 0.2-0.3 s
+        return pairs.copy()                   # to import, is not needed)
     from crossref.review import DecisionStore, apply_decisions
 
     store = DecisionStore(config.db_url)
     try:
-        return apply_decisions(pairs, store)
+        current = store.current()
     finally:
         store.close()
+    if results is not None and len(current):
+        pairs = with_reviewed_rows(pairs, results, current)
+    return apply_decisions(pairs, current)
+
+
+def with_reviewed_rows(pairs: pd.DataFrame, results: Results, decided: pd.DataFrame) -> pd.DataFrame:
+    """``pairs`` plus the scored rows (both orientations) of the ``decided`` pairs (columns source,
+    target) it lacks, in corpus order; ``pairs`` itself when it lacks none."""
+    have = pd.MultiIndex.from_frame(pairs[["source", "target"]].astype(str))
+    asked = list(zip(decided["source"].astype(str), decided["target"].astype(str)))
+    missing = [p for p in dict.fromkeys(asked) if p not in have]
+    if not missing:
+        return pairs
+    from crossref.scoring import score_pairs
+
+    views, emb = results.stages()
+    position = views.positions()
+    missing = [(s, t) for s, t in missing if s in position and t in position]
+    if not missing:
+        return pairs
+    added = score_pairs(views, emb, results.config, load_configured_artifact(results.config), only=missing)
+    if not len(added):
+        return pairs
+    out = pd.concat([pairs, added[list(pairs.columns)]], ignore_index=True)
+    out = out.drop_duplicates(["source", "target"], keep="first")
+    order = np.lexsort((out["target"].map(position).to_numpy(), out["source"].map(position).to_numpy()))
+    return out.iloc[order].reset_index(drop=True)
 
 
 def _missing_sqlite_file(url: str) -> bool:

@@ -2,14 +2,22 @@
 
 For each block (:mod:`crossref.blocks`), the calibrated pair model gives a
 score per pair, :func:`crossref.matching.relations` the relation, clause
-coverage the direction; rows are built for the pairs kept (every pair of a
-small block, each competence's ``top_k`` and every proposed pair of a large
-one), in both orientations.
+coverage the direction. A small corpus (at most ``matching.max_block_pairs``
+pairs of competences of different certifications) keeps every pair. Beyond,
+the candidate stage (:mod:`crossref.pair_candidates`) gives every competence's
+``top_k`` nearest competences of other certifications; only the blocks that
+hold a candidate or a reviewed pair are scored (densely: a pair's features
+depend on its whole block), and rows are kept for the candidates, the
+proposed pairs and the reviewed pairs: O(N·k) rows, each exactly as exhaustive
+scoring gives it. Rows come in both orientations and are built with array
+operations; the explanation sentence is derived from the row's columns when
+shown or exported (:func:`fill_explanations`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -20,6 +28,9 @@ from crossref.embeddings import Embeddings
 
 _DIRECTION_FLIP = {"same": "same", "broader": "narrower", "narrower": "broader"}
 MAX_SHARED_TERMS = 8
+_PART_NAMES = ("semantic", "lexical", "criteria")
+
+
 def explanation_text(score: float, parts: dict[str, float], rank: int, relation: str, direction: str,
                      phrase_a: str, phrase_b: str, terms: list[str]) -> str:
     """The sentence a reviewer reads next to a pair (French)."""
@@ -35,71 +46,233 @@ def explanation_text(score: float, parts: dict[str, float], rank: int, relation:
     return text
 
 
+_EXPLAINED_FROM = ("score", "semantic", "lexical", "criteria", "rank", "model_relation", "direction",
+                   "source_phrase", "target_phrase", "shared_terms")
+
+
+def explanation_of(row: Any) -> str:
+    """The explanation sentence of one pair row (a mapping with the pairs table's columns)."""
+    terms = str(row["shared_terms"])
+    return explanation_text(float(row["score"]), {k: float(row[k]) for k in _PART_NAMES}, int(row["rank"]),
+                            str(row["model_relation"]), str(row["direction"]), str(row["source_phrase"]),
+                            str(row["target_phrase"]), terms.split("; ") if terms else [])
+
+
+def fill_explanations(pairs: pd.DataFrame, where: Any = None) -> pd.DataFrame:
+    """``pairs`` (any rows of a pairs table) with each empty ``explanation`` written from the
+    row's own columns: the model's score, parts, rank, relation (``model_relation``: the
+    explanation says what the model found, a decision does not rewrite it), direction, aligned
+    passages and shared terms. ``where`` (a boolean mask): only those rows. A new frame; the
+    scored table holds no explanation, callers fill the rows they show or export."""
+    out = pairs.copy()
+    text = out["explanation"].to_numpy(dtype=object).copy() if "explanation" in out else np.full(len(out), "", object)
+    mask = text == ""
+    if where is not None:
+        mask &= np.asarray(where, dtype=bool)
+    rows = np.flatnonzero(mask)
+    if len(rows):
+        cols = [out[c].to_numpy()[rows].tolist() for c in _EXPLAINED_FROM]
+        text[rows] = [
+            explanation_text(s, {"semantic": se, "lexical": le, "criteria": cr}, int(rk), rel, d, pa, pb,
+                             terms.split("; ") if terms else [])
+            for s, se, le, cr, rk, rel, d, pa, pb, terms in zip(*cols)
+        ]
+    out["explanation"] = pd.Series(text, index=out.index)
+    return out
+
+
+def explain_credited(pairs: pd.DataFrame) -> pd.DataFrame:
+    """``pairs`` with explanations on the rows a passerelle can show (relation équivalente or
+    partielle, after review): what :func:`crossref.passerelles.passerelle` is given."""
+    return fill_explanations(pairs, (pairs["relation"] != "none").to_numpy())
+
+
 def block_directions(block, margin: float) -> np.ndarray:
     from crossref.matching import directions
 
     return directions(block.features.a_covers_b, block.features.b_covers_a, margin)
 
 
-def _pair_rows(info: CompetenceViews, emb: Embeddings, block, model, config: Config) -> list[dict[str, Any]]:
-    """Rows for both orientations of one certification pair (A = rows, B = columns)."""
-    from crossref.matching import block_ranks, relations
+@dataclass
+class _Kept:
+    """The kept cells of the scored blocks, one orientation (A = rows), as arrays per block."""
 
-    mcfg = config.matching
-    ia, ib = block.ia, block.ib
-    score = model.predict(block.features.values)
-    row_rank, col_rank = block_ranks(score)
-    direction = block_directions(block, mcfg.direction_margin)
-    relation = relations(score, row_rank, col_rank, direction, model.partial_threshold, model.equivalent_threshold)
-    keep_all = len(ia) * len(ib) <= mcfg.max_block_pairs
-    parts = block.parts
-    ids, blocs, certs, clauses = info.ids, info.blocs, info.certs, info.clauses
-    terms = emb.terms
-    rows = []
-    # Large blocks keep each competence's top_k and every proposed pair; the selection is one
-    # array operation, so rows (and their explanation text) are built only for kept pairs.
-    kept = np.ones(score.shape, dtype=bool) if keep_all else (
-        (np.minimum(row_rank, col_rank) <= mcfg.top_k) | (relation != "none"))
-    for x, y in zip(*np.nonzero(kept)):
-        i, j = ia[x], ib[y]
-        phrase_a, phrase_b = clauses[i][block.best_ci[x, y]], clauses[j][block.best_cj[x, y]]
-        p = {k: float(v[x, y]) for k, v in parts.items()}
-        s = float(score[x, y])
-        rel = str(relation[x, y])
-        dxy = str(direction[x, y])
-        for src, tgt, rank, d, ph_s, ph_t in (
-            (i, j, int(row_rank[x, y]), dxy, phrase_a, phrase_b),
-            (j, i, int(col_rank[x, y]), _DIRECTION_FLIP[dxy], phrase_b, phrase_a),
-        ):
-            keys_t = terms[tgt][1]
-            shared = [surf for key, surf in terms[src][0] if key in keys_t][:MAX_SHARED_TERMS]
-            rows.append({
-                "source": ids[src], "target": ids[tgt],
-                "source_cert": str(certs[src]), "target_cert": str(certs[tgt]),
-                "source_bloc": blocs[src], "target_bloc": blocs[tgt],
-                "score": s, "semantic": p["semantic"], "lexical": p["lexical"], "criteria": p["criteria"],
-                "rank": rank, "relation": rel, "direction": d, "model_relation": rel,
-                "status": "suggested", "reviewer": "", "decided_at": "", "note": "",
-                "source_phrase": ph_s, "target_phrase": ph_t, "shared_terms": "; ".join(shared),
-                "explanation": explanation_text(s, p, rank, rel, d, ph_s, ph_t, shared),
-            })
-    return rows
+    i: list[np.ndarray] = field(default_factory=list)
+    j: list[np.ndarray] = field(default_factory=list)
+    score: list[np.ndarray] = field(default_factory=list)
+    parts: dict[str, list[np.ndarray]] = field(default_factory=lambda: {k: [] for k in _PART_NAMES})
+    row_rank: list[np.ndarray] = field(default_factory=list)
+    col_rank: list[np.ndarray] = field(default_factory=list)
+    relation: list[np.ndarray] = field(default_factory=list)
+    direction: list[np.ndarray] = field(default_factory=list)
+    clause_i: list[np.ndarray] = field(default_factory=list)  # global clause index of A's aligned passage
+    clause_j: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, block, model, mcfg, wanted: np.ndarray | None, clause_starts: np.ndarray,
+            keep_proposed: bool = True) -> None:
+        """Score ``block`` and keep every cell (``wanted`` None), or the wanted cells and, with
+        ``keep_proposed``, the proposed ones."""
+        from crossref.matching import block_ranks, relations
+
+        score = model.predict(block.features.values)
+        row_rank, col_rank = block_ranks(score)
+        direction = block_directions(block, mcfg.direction_margin)
+        relation = relations(score, row_rank, col_rank, direction, model.partial_threshold,
+                             model.equivalent_threshold)
+        if wanted is None:
+            kept = np.ones(score.shape, dtype=bool)
+        else:
+            kept = (wanted | (relation != "none")) if keep_proposed else wanted
+        x, y = np.nonzero(kept)
+        ci, cj = block.best_clauses(x, y)
+        i, j = block.ia[x], block.ib[y]
+        self.i.append(i)
+        self.j.append(j)
+        self.score.append(score[x, y].astype(np.float64))
+        for k in _PART_NAMES:
+            self.parts[k].append(block.parts[k][x, y].astype(np.float64))
+        self.row_rank.append(row_rank[x, y])
+        self.col_rank.append(col_rank[x, y])
+        self.relation.append(relation[x, y])
+        self.direction.append(direction[x, y])
+        self.clause_i.append(clause_starts[i] + ci)
+        self.clause_j.append(clause_starts[j] + cj)
 
 
-def score_pairs(info: CompetenceViews, emb: Embeddings, config: Config, artifact) -> pd.DataFrame:
-    """The model's pairs table (no decisions applied), one certification pair at a time."""
-    from crossref.blocks import certification_blocks
+def _cat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+
+
+def _shared_terms(terms: list, src: np.ndarray, tgt: np.ndarray) -> list[str]:
+    """« ; »-separated content words the source shares with the target (source order, at most 8)."""
+    out = []
+    for s, t in zip(src.tolist(), tgt.tolist()):
+        keys_t = terms[t][1]
+        out.append("; ".join([surf for key, surf in terms[s][0] if key in keys_t][:MAX_SHARED_TERMS]))
+    return out
+
+
+def _twice(a: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """A value that is the same in both orientations, in the frame's row order."""
+    return np.concatenate([a, a])[order]
+
+
+def _frame(info: CompetenceViews, emb: Embeddings, kept: _Kept) -> pd.DataFrame:
+    """Both orientations of the kept cells, sorted by (source, target) corpus position."""
     from crossref.tables import PAIR_COLUMNS
 
-    names = None
-    rows: list[dict[str, Any]] = []
-    for block in certification_blocks(emb, artifact.channels, config.matching, info.certs,
-                                      adapter=artifact.adapter):
-        if names is None:
-            artifact.model.check_names(block.features.names)
-            names = block.features.names
-        rows.extend(_pair_rows(info, emb, block, artifact.model, config))
-    df = pd.DataFrame(rows, columns=PAIR_COLUMNS)
+    i, j = _cat(kept.i, np.int64), _cat(kept.j, np.int64)
+    src, tgt = np.concatenate([i, j]), np.concatenate([j, i])
+    order = np.lexsort((tgt, src))
+    src, tgt = src[order], tgt[order]
+    direction = _cat(kept.direction, object)
+    flipped = pd.Series(direction, dtype=object).map(_DIRECTION_FLIP).to_numpy(dtype=object)
+    clauses = np.array(info.all_clauses() or [""], dtype=object)
+    ci, cj = _cat(kept.clause_i, np.int64), _cat(kept.clause_j, np.int64)
+    ids = np.array(info.ids, dtype=object)
+    certs = np.array([str(c) for c in info.certs], dtype=object)
+    blocs = np.array(info.blocs, dtype=object)
+    relation = _twice(_cat(kept.relation, object), order)
+    n = len(src)
+    empty = np.full(n, "", dtype=object)
+    data = {
+        "source": ids[src], "target": ids[tgt], "source_cert": certs[src], "target_cert": certs[tgt],
+        "source_bloc": blocs[src], "target_bloc": blocs[tgt], "score": _twice(_cat(kept.score, np.float64), order),
+        **{k: _twice(_cat(kept.parts[k], np.float64), order) for k in _PART_NAMES},
+        "rank": np.concatenate([_cat(kept.row_rank, np.int64), _cat(kept.col_rank, np.int64)])[order],
+        "relation": relation, "direction": np.concatenate([direction, flipped])[order],
+        "model_relation": relation.copy(), "status": np.full(n, "suggested", dtype=object),
+        "reviewer": empty, "decided_at": empty.copy(), "note": empty.copy(),
+        "source_phrase": clauses[np.concatenate([ci, cj])[order]] if n else empty,
+        "target_phrase": clauses[np.concatenate([cj, ci])[order]] if n else empty,
+        "shared_terms": np.array(_shared_terms(emb.terms, src, tgt), dtype=object) if n else empty,
+        "explanation": empty.copy(),
+    }
+    return pd.DataFrame(data, columns=PAIR_COLUMNS)
+
+
+def cross_pair_count(certs: np.ndarray) -> int:
+    """Unordered pairs of competences of different certifications."""
+    sizes = np.unique(np.asarray(certs), return_counts=True)[1].astype(np.int64)
+    return int((sizes.sum() ** 2 - (sizes ** 2).sum()) // 2)
+
+
+def _wanted_by_block(certs: np.ndarray, i: np.ndarray, j: np.ndarray) -> dict[tuple[int, int], tuple]:
+    """Candidate pairs grouped by certification pair: (code of A, code of B) -> (i in A, j in B),
+    A before B in corpus order."""
+    _, first, codes = np.unique(certs, return_index=True, return_inverse=True)
+    rank = np.argsort(np.argsort(first))[codes]  # certification number in corpus order
+    swap = rank[i] > rank[j]
+    i, j = np.where(swap, j, i), np.where(swap, i, j)
+    ra, rb = rank[i], rank[j]
+    order = np.lexsort((j, i, rb, ra))
+    i, j, ra, rb = i[order], j[order], ra[order], rb[order]
+    cut = np.flatnonzero((np.diff(ra) != 0) | (np.diff(rb) != 0)) + 1
+    return {(int(a[0]), int(b[0])): (si, sj) for a, b, si, sj in
+            zip(np.split(ra, cut), np.split(rb, cut), np.split(i, cut), np.split(j, cut)) if len(a)}
+
+
+def reviewed_positions(info: CompetenceViews, reviewed: Iterable[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of reviewed pairs (source, target ids) of known competences of different certifications."""
     position = info.positions()
-    df = df.assign(_s=df["source"].map(position), _t=df["target"].map(position))
-    return df.sort_values(["_s", "_t"], kind="stable", ignore_index=True).drop(columns=["_s", "_t"])
+    found = [(position[s], position[t]) for s, t in reviewed if s in position and t in position]
+    found = [(a, b) for a, b in found if info.certs[a] != info.certs[b]]
+    i = np.array([a for a, _ in found], dtype=np.int64)
+    return i, np.array([b for _, b in found], dtype=np.int64)
+
+
+def score_pairs(info: CompetenceViews, emb: Embeddings, config: Config, artifact, *,
+                reviewed: Iterable[tuple[str, str]] = (), exhaustive: bool | None = None,
+                only: Iterable[tuple[str, str]] | None = None) -> pd.DataFrame:
+    """The model's pairs table (no decisions applied), one certification pair at a time.
+
+    ``exhaustive``: keep every pair (default: when the corpus has at most
+    ``matching.max_block_pairs`` cross-certification pairs), else candidates, proposed
+    and ``reviewed`` pairs. ``only``: score the blocks of these pairs (ids) and keep
+    exactly their rows (a reviewed pair the table lacks)."""
+    from crossref.pair_candidates import candidate_pairs
+
+    mcfg = config.matching
+    certs = info.certs
+    if only is not None:
+        i, j = reviewed_positions(info, only)
+        keep_proposed = False
+    else:
+        if exhaustive is None:
+            exhaustive = cross_pair_count(certs) <= mcfg.max_block_pairs
+        if exhaustive:
+            return _score_blocks(info, emb, artifact, mcfg, None)
+        i, j = candidate_pairs(emb, artifact.channels, certs, mcfg.top_k)
+        ri, rj = reviewed_positions(info, reviewed)
+        i, j = np.concatenate([i, ri]), np.concatenate([j, rj])
+        keep_proposed = True
+    return _score_blocks(info, emb, artifact, mcfg, _wanted_by_block(certs, i, j), keep_proposed)
+
+
+def _score_blocks(info: CompetenceViews, emb: Embeddings, artifact, mcfg,
+                  wanted: dict[tuple[int, int], tuple] | None, keep_proposed: bool = True) -> pd.DataFrame:
+    """Rows of every block (``wanted`` None) or of the blocks ``wanted`` names: its cells, and the
+    proposed pairs when ``keep_proposed``."""
+    from crossref.blocks import certification_pairs, make_block
+    from crossref.matching import segment_starts
+
+    certs = info.certs
+    clause_starts = segment_starts(emb.clause_lengths)
+    order = list(dict.fromkeys(certs.tolist()))
+    members = {c: np.nonzero(certs == c)[0] for c in order}
+    number = {c: n for n, c in enumerate(order)}
+    kept = _Kept()
+    checked = False
+    for a, b in certification_pairs(certs) if wanted is None else [(order[x], order[y]) for x, y in sorted(wanted)]:
+        block = make_block(emb, artifact.channels, mcfg, certs, a, b, clause_starts, artifact.adapter,
+                           (members[a], members[b]))
+        if not checked:
+            artifact.model.check_names(block.features.names)
+            checked = True
+        cells = None
+        if wanted is not None:
+            si, sj = wanted[(number[a], number[b])]
+            cells = np.zeros((len(block.ia), len(block.ib)), dtype=bool)
+            cells[np.searchsorted(block.ia, si), np.searchsorted(block.ib, sj)] = True
+        kept.add(block, artifact.model, mcfg, cells, clause_starts, keep_proposed)
+    return _frame(info, emb, kept)

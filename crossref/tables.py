@@ -83,7 +83,9 @@ SCHEMAS["pairs_summary"] = pa.DataFrameSchema(
 
 
 def pairs_summary_table(pairs: pd.DataFrame) -> pd.DataFrame:
-    out = pairs[list(SCHEMAS["pairs_summary"].columns)].copy()
+    from crossref.scoring import fill_explanations
+
+    out = fill_explanations(pairs)[list(SCHEMAS["pairs_summary"].columns)]
     out["score"] = out["score"].round(4)
     return validate(out, "pairs_summary")
 

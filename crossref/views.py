@@ -169,6 +169,9 @@ def strongest_overlap(summary: pd.DataFrame) -> tuple[str, str, float] | None:
 # ---------------------------------------------------------------- Matrices de recouvrement
 def cell_table(cell: pd.DataFrame, corpus: Any) -> pd.DataFrame:
     """The pairs behind one cell of a bloc matrix (crossref.coverage.bloc_cell_pairs), labelled in French."""
+    from crossref.scoring import fill_explanations
+
+    cell = fill_explanations(cell)
     return pd.DataFrame({
         "Score": [fr_decimal(x) for x in cell["score"]],
         "Relation": cell["relation"].map(RELATION_FR),
@@ -232,7 +235,10 @@ def filter_pairs(pairs: pd.DataFrame, f: PairFilter, texts: dict[str, str] | Non
     view = pairs[mask]
     search = f.search.strip().lower()
     if search:
-        hay = (view["source"] + " " + view["target"] + " " + view["explanation"]).str.lower()
+        from crossref.scoring import fill_explanations
+
+        explained = fill_explanations(view)["explanation"]  # searched in: written for the filtered rows only
+        hay = (view["source"] + " " + view["target"] + " " + explained).str.lower()
         if texts is not None:
             hay = hay + " " + view["source"].map(texts).fillna("") + " " + view["target"].map(texts).fillna("")
         view = view[hay.str.contains(search, regex=False)]

@@ -533,9 +533,13 @@ def test_csv_formula_protection_and_sidecar(results: Results, tmp_path: Path) ->
     assert "'" + HYPERLINK in cells and "'=1+1 mêmes termes" in cells and "'-vu en commission" in cells
     back = read_pairs_csv(path)
     from crossref.pairs import one_row_per_pair
+    from crossref.scoring import fill_explanations
 
-    pd.testing.assert_frame_equal(back.reset_index(drop=True), one_row_per_pair(results.pairs, results.corpus.ids),
+    # The export writes the explanations the table leaves empty (the hostile one is kept as is).
+    pd.testing.assert_frame_equal(back.reset_index(drop=True),
+                                  fill_explanations(one_row_per_pair(results.pairs, results.corpus.ids)),
                                   check_dtype=False)
+    assert (back["explanation"] != "").all()
     assert len(back) * 2 == len(results.pairs)  # the table holds each pair twice, the export once
     meta = json.loads(metadata_path(path).read_text(encoding="utf-8"))
     assert meta["config"]["matching"] == make_config().to_dict()["matching"]

@@ -184,3 +184,18 @@ def test_a_heading_repeated_in_a_bloc_is_not_evidence():
     # A shared opening verb is not a heading: nothing is cut.
     same_verb = ["Mettre en œuvre une démarche d'études de marché", "Mettre en œuvre le plan d'actions commerciales"]
     assert strip_shared_prefixes(same_verb) == same_verb
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=5), st.lists(st.integers(1, 4), min_size=1, max_size=5),
+       st.integers(0, 10_000))
+def test_best_clause_pairs_at_equals_the_full_alignment(len_a, len_b, seed):
+    from crossref.matching import best_clause_pairs, best_clause_pairs_at
+
+    rng = np.random.default_rng(seed)
+    c = rng.integers(0, 4, (sum(len_a), sum(len_b))).astype(float)  # ties: the first clause wins in both
+    ci, cj = best_clause_pairs(c, np.array(len_a), np.array(len_b))
+    x, y = np.nonzero(rng.random((len(len_a), len(len_b))) < 0.6)
+    got_i, got_j = best_clause_pairs_at(c, np.array(len_a), np.array(len_b), x, y)
+    np.testing.assert_array_equal(got_i, ci[x, y])
+    np.testing.assert_array_equal(got_j, cj[x, y])

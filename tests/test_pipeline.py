@@ -59,7 +59,10 @@ def test_known_equivalence_is_found_and_explained(results):
     assert p.loc[("ICD:C1.1", "NEOMA:C1"), "rank"] == 1
     proposed = results.pairs[results.pairs["relation"] != "none"]
     assert 0 < len(proposed) < len(results.pairs) / 10
-    for _, row in proposed.head(20).iterrows():
+    from crossref.scoring import fill_explanations
+
+    assert (results.pairs["explanation"] == "").all()  # written when shown or exported, not for every pair
+    for _, row in fill_explanations(proposed.head(20)).iterrows():
         assert row["source_phrase"] and row["target_phrase"]
         assert f"score {row['score']:.2f}" in row["explanation"]
     # each competence ranks exactly one best candidate per target certification
@@ -146,29 +149,72 @@ def test_every_result_path_scores_free_text(cfg):
     np.testing.assert_allclose(scores[0], scores[2])
 
 
-def test_pruned_blocks_keep_every_proposed_pair_exactly(cfg):
-    """Large blocks keep top_k per competence and every proposed pair: the same rows, scores and
-    relations as exhaustive scoring, only fewer 'none' rows."""
+def _brute_force_candidates(views, emb, stats, k):
+    """Every competence's k best of other certifications on the candidate vectors: a full stable sort."""
+    from crossref.pair_candidates import candidate_vectors
+
+    x = candidate_vectors(emb, stats).astype(np.float64)
+    sims = x @ x.T
+    sims[views.certs[:, None] == views.certs[None, :]] = -np.inf
+    order = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+    return {(views.ids[i], views.ids[j]) for i in range(len(views.ids)) for j in order[i]
+            if np.isfinite(sims[i, j])}
+
+
+@pytest.mark.parametrize("top_k", [1, 3, 10])
+def test_pruned_table_keeps_every_proposed_pair_exactly(cfg, top_k):
+    """Beyond max_block_pairs the table keeps the candidates (each competence's top_k of other
+    certifications) and the proposed pairs of the blocks that hold a candidate: every kept row is
+    the exhaustive row, column for column, and no proposed pair of the built-in data is lost."""
     from dataclasses import replace
 
-    from crossref.pipeline import compute
+    from crossref.pipeline import compute, load_configured_artifact
     from crossref.referentiels import load_corpus
 
     corpus = load_corpus(cfg.data_dir)
-    full = compute(cfg, corpus).pairs
-    small = replace(cfg, matching=replace(cfg.matching, max_block_pairs=1, top_k=3))
+    full = compute(cfg, corpus)
+    small = replace(cfg, matching=replace(cfg.matching, max_block_pairs=1, top_k=top_k))
     pruned = compute(small, corpus).pairs
-    assert len(pruned) < len(full)
+    assert len(pruned) < len(full.pairs)
     key = ["source", "target"]
-    merged = pruned.merge(full, on=key, suffixes=("", "_full"))
+    merged = pruned.merge(full.pairs, on=key, suffixes=("", "_full"))
     assert len(merged) == len(pruned)
-    np.testing.assert_allclose(merged["score"], merged["score_full"])
-    assert (merged["relation"] == merged["relation_full"]).all()
-    proposed = full[full["relation"] != "none"][key]
-    assert len(proposed.merge(pruned, on=key)) == len(proposed)
-    reverse_rank = full.set_index(key)["rank"].reindex(list(zip(full["target"], full["source"]))).to_numpy()
-    expected = full[(np.minimum(full["rank"].to_numpy(), reverse_rank) <= 3) | (full["relation"] != "none")]
-    assert len(expected) == len(pruned)
+    for col in PAIR_COLUMNS[2:]:
+        assert (merged[col] == merged[f"{col}_full"]).all(), col
+    proposed = full.pairs[full.pairs["relation"] != "none"][key]
+    assert len(proposed.merge(pruned, on=key)) == len(proposed) > 0
+    # Exactly the candidates (both orientations) and the proposed pairs.
+    views, emb = full.stages()
+    cands = _brute_force_candidates(views, emb, load_configured_artifact(cfg).channels, top_k)
+    cands |= {(t, s) for s, t in cands}
+    kept = set(zip(pruned["source"], pruned["target"]))
+    assert kept == cands | set(zip(proposed["source"], proposed["target"]))
+
+
+def test_a_reviewed_pair_outside_the_candidates_gets_its_exhaustive_row(cfg, tmp_path):
+    """A decision on a pair the pruned table lacks: run() scores its block and the reviewed row
+    is the exhaustive one, decision applied."""
+    from dataclasses import replace
+
+    from crossref.review import DecisionStore
+
+    small = replace(cfg, database_url=f"sqlite:///{tmp_path / 'd.sqlite'}",
+                    matching=replace(cfg.matching, max_block_pairs=1, top_k=1))
+    full = run(replace(cfg, database_url=small.database_url)).pairs
+    pruned = run(small).pairs
+    outside = full.merge(pruned[["source", "target"]], how="left", indicator=True)
+    outside = outside[(outside["_merge"] == "left_only") & (outside["source_cert"] == "RS")]
+    source, target = outside.sort_values("score").iloc[0][["source", "target"]]  # a weak pair: no candidate
+    with DecisionStore(small.database_url) as store:
+        store.amend(source, target, "partial", "alice", "vu en jury")
+    reviewed = run(small).pairs.set_index(["source", "target"])
+    expected = run(replace(cfg, database_url=small.database_url)).pairs.set_index(["source", "target"])
+    for pair in [(source, target), (target, source)]:
+        got, want = reviewed.loc[pair], expected.loc[pair]
+        assert got["status"] == "validated" and got["relation"] == "partial" and got["reviewer"] == "alice"
+        for col in ["score", "semantic", "rank", "model_relation", "direction", "source_phrase", "shared_terms"]:
+            assert got[col] == want[col], col
+    assert len(reviewed) == len(pruned) + 2
 
 
 def test_a_missing_store_applies_no_decision_exactly_as_an_empty_one(cfg, results, tmp_path):

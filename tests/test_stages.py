@@ -114,3 +114,90 @@ def test_adding_a_certification_moves_no_other_pair(sizes, extra, seed):
     np.testing.assert_array_equal(merged["score"], merged["score_more"])
     assert (merged["relation"] == merged["relation_more"]).all()
     assert (merged["rank"] == merged["rank_more"]).all()
+
+
+def _top_k_other(views: CompetenceViews, emb: Embeddings, k: int) -> set[tuple[str, str]]:
+    """Brute force: every competence's k best competences of other certifications on the
+    candidate vectors (full sort), both orientations."""
+    from crossref.pair_candidates import candidate_vectors
+
+    x = candidate_vectors(emb, ARTIFACT.channels).astype(np.float64)
+    sims = x @ x.T
+    sims[views.certs[:, None] == views.certs[None, :]] = -np.inf
+    order = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+    found = {(views.ids[i], views.ids[j]) for i in range(len(views.ids)) for j in order[i] if np.isfinite(sims[i, j])}
+    return found | {(t, s) for s, t in found}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(corpora, st.integers(1, 4), st.integers(0, 10_000), st.data())
+def test_pruned_table_rows_are_the_exhaustive_rows(sizes, k, seed, data):
+    """The candidate path keeps exactly: the candidates, the reviewed pairs, and every proposed pair
+    of the blocks it scores; each kept row is the exhaustive row, column for column."""
+    from dataclasses import replace
+
+    from crossref.tables import PAIR_COLUMNS
+
+    views, emb = synthetic(sizes, seed)
+    full = score_pairs(views, emb, CONFIG, ARTIFACT, exhaustive=True)
+    cross = list(zip(full["source"], full["target"]))
+    reviewed = data.draw(st.lists(st.sampled_from(cross), max_size=3))
+    config = replace(CONFIG, matching=replace(CONFIG.matching, top_k=k))
+    pruned = score_pairs(views, emb, config, ARTIFACT, reviewed=reviewed, exhaustive=False)
+    key = ["source", "target"]
+    merged = pruned.merge(full, on=key, suffixes=("", "_full"))
+    assert len(merged) == len(pruned)
+    for col in PAIR_COLUMNS[2:]:
+        assert (merged[col] == merged[f"{col}_full"]).all(), col
+    wanted = _top_k_other(views, emb, k) | set(reviewed) | {(t, s) for s, t in reviewed}
+    cert = dict(zip(views.ids, views.certs))
+    scored = {frozenset((cert[s], cert[t])) for s, t in wanted}
+    proposed = {(s, t) for s, t, r in zip(full["source"], full["target"], full["relation"])
+                if r != "none" and frozenset((cert[s], cert[t])) in scored}
+    assert set(zip(pruned["source"], pruned["target"])) == wanted | proposed
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(corpora, st.integers(0, 10_000))
+def test_enough_candidates_keep_every_proposed_pair(sizes, seed):
+    """With k at least the corpus size every block is scored: every proposed pair is kept."""
+    from dataclasses import replace
+
+    views, emb = synthetic(sizes, seed)
+    full = score_pairs(views, emb, CONFIG, ARTIFACT, exhaustive=True)
+    config = replace(CONFIG, matching=replace(CONFIG.matching, top_k=len(views.ids)))
+    pruned = score_pairs(views, emb, config, ARTIFACT, exhaustive=False)
+    proposed = full[full["relation"] != "none"][["source", "target"]]
+    assert len(proposed.merge(pruned, on=["source", "target"])) == len(proposed)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(corpora, st.integers(0, 10_000), st.data())
+def test_only_scores_exactly_the_asked_pairs(sizes, seed, data):
+    """score_pairs(only=…) (a reviewed pair the table lacks): those rows, both orientations, as exhaustive."""
+    views, emb = synthetic(sizes, seed)
+    full = score_pairs(views, emb, CONFIG, ARTIFACT, exhaustive=True)
+    asked = data.draw(st.lists(st.sampled_from(list(zip(full["source"], full["target"]))), min_size=1, max_size=4))
+    rows = score_pairs(views, emb, CONFIG, ARTIFACT, only=asked)
+    assert set(zip(rows["source"], rows["target"])) == set(asked) | {(t, s) for s, t in asked}
+    merged = rows.merge(full, on=["source", "target"], suffixes=("", "_full"))
+    assert (merged["score"] == merged["score_full"]).all() and (merged["rank"] == merged["rank_full"]).all()
+
+
+def test_explanations_are_written_from_the_row():
+    """fill_explanations writes the sentence exhaustive scoring used to store, from the row's columns;
+    an explanation already there is kept, and ``where`` limits the rows."""
+    from crossref.scoring import explanation_of, explanation_text, fill_explanations
+
+    views, emb = synthetic([[2, 1], [3]], 7)
+    pairs = score_pairs(views, emb, CONFIG, ARTIFACT)
+    assert (pairs["explanation"] == "").all()
+    filled = fill_explanations(pairs)
+    row = filled.iloc[0]
+    assert row["explanation"] == explanation_text(
+        row["score"], {k: row[k] for k in ("semantic", "lexical", "criteria")}, int(row["rank"]),
+        row["model_relation"], row["direction"], row["source_phrase"], row["target_phrase"], []) == explanation_of(row)
+    only_first = fill_explanations(pairs, np.arange(len(pairs)) == 0)
+    assert only_first["explanation"].iloc[0] == row["explanation"] and (only_first["explanation"].iloc[1:] == "").all()
+    kept = fill_explanations(pairs.assign(explanation="déjà écrite"))
+    assert (kept["explanation"] == "déjà écrite").all()

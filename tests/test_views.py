@@ -19,6 +19,7 @@ from crossref.coverage import bloc_cell_pairs, bloc_matrix, certification_matrix
 from crossref.labels import DIRECTION_FR, RELATION_FR, fr_decimal
 from crossref.pairs import one_row_per_pair
 from crossref.review import apply_decisions
+from crossref.scoring import fill_explanations
 
 STATUS_FR = {"suggested": "suggérée", "validated": "validée", "rejected": "rejetée"}
 
@@ -38,6 +39,11 @@ def results():
                      "relation": relation, "previous_relation": rel, "note": f"note {i}",
                      "reviewer": "Alice", "decided_at": "2026-01-02T03:04:05Z"})
     pairs = apply_decisions(r.pairs, pd.DataFrame(rows))
+    # The table as the pages read it before explanations were written on display: filled, so the
+    # code of before (which searched the stored sentence) and today's see the same text.
+    pairs_unexplained = pairs
+    pairs = fill_explanations(pairs)
+    assert (pairs_unexplained["explanation"] == "").all()
     assert set(pairs["status"]) == {"suggested", "validated", "rejected"}
     return r.__class__(config=r.config, corpus=r.corpus, pairs=pairs, clusters=r.clusters,
                        created_at=r.created_at, data_versions=r.data_versions)
@@ -338,3 +344,14 @@ def test_one_way_view_holds_the_exports_rows(results):
     counts = views.pair_counts(pairs)
     assert counts["equivalent"] == int((exported["relation"] == "equivalent").sum())
     assert counts["partial"] == int((exported["relation"] == "partial").sum())
+
+
+def test_search_reads_the_explanations_the_table_leaves_empty(results) -> None:
+    """The scored table holds no explanation sentence: the search writes them for the filtered rows."""
+    ids = tuple(results.corpus.ids)
+    f = views.PairFilter(source_certs=ids, target_certs=ids, search="même périmètre")
+    filled = views.filter_pairs(results.pairs, f)
+    blank = views.filter_pairs(results.pairs.assign(explanation=""), f)
+    assert len(filled) > 0
+    assert list(zip(filled["source"], filled["target"])) == list(zip(blank["source"], blank["target"]))
+    assert (blank["explanation"] == "").all()  # the view itself is not rewritten

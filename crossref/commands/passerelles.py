@@ -94,9 +94,10 @@ def _render(result: dict, fmt: str) -> str:
 )
 def _passerelle(args: argparse.Namespace, config: Config) -> int:
     from crossref.passerelles import passerelle
+    from crossref.scoring import explain_credited
 
     results = results_for(args, config)
-    result = passerelle(results.pairs, results.corpus, args.source, args.target,
+    result = passerelle(explain_credited(results.pairs), results.corpus, args.source, args.target,
                         results.config, blocs=args.blocs)
     write_output(_render(result, args.format), args.out)
     return 0

@@ -155,7 +155,9 @@ def sssom_table(results: Any) -> pd.DataFrame:
     run_date = _iso_date(results.created_at)
     corpus = results.corpus
     rows = []
-    for r in pairs[keep].to_dict(orient="records"):
+    from crossref.scoring import fill_explanations
+
+    for r in fill_explanations(pairs[keep]).to_dict(orient="records"):
         pred, modifier = mapping_predicate(r)
         curated = r["status"] in ("validated", "rejected")
         comment = _one_line(r["explanation"])

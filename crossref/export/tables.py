@@ -52,10 +52,12 @@ def _jsonable(value: Any) -> Any:
 
 
 def export_pairs(results: Any) -> pd.DataFrame:
-    """The exported pairs: the validated table, one row per pair (see the module docstring)."""
+    """The exported pairs: the validated table, one row per pair (see the module docstring), with
+    their explanations written (the scored table leaves them empty)."""
     from crossref.pairs import one_row_per_pair
+    from crossref.scoring import fill_explanations
 
-    return one_row_per_pair(validate(results.pairs, "pairs"), results.corpus.ids)
+    return fill_explanations(one_row_per_pair(validate(results.pairs, "pairs"), results.corpus.ids))
 
 
 def pairs_csv(results: Any) -> str:

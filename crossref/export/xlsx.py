@@ -387,9 +387,11 @@ def pair_sheet_table(results: Any, a: str, b: str) -> pd.DataFrame:
         ["_s", "score"], ascending=[True, False], kind="mergesort")
     from crossref.views import criteria_comparable
 
+    from crossref.scoring import fill_explanations
+
     corpus = results.corpus
     rows = []
-    for r in sub.to_dict(orient="records"):
+    for r in fill_explanations(sub).to_dict(orient="records"):
         s_title, s_text = _comp_texts(corpus, r["source"])
         t_title, t_text = _comp_texts(corpus, r["target"])
         reviewed = r["status"] != "suggested"
@@ -468,8 +470,9 @@ _PASSERELLE_TYPES = {"Compétences du bloc": int, "Couverture": float, "Compéte
 def passerelles_table(results: Any) -> pd.DataFrame:
     """One row per held certification → target certification → target bloc."""
     from crossref.passerelles import all_passerelles
+    from crossref.scoring import explain_credited
 
-    rows = [row for p in all_passerelles(results.pairs, results.corpus, results.config.passerelles)
+    rows = [row for p in all_passerelles(explain_credited(results.pairs), results.corpus, results.config.passerelles)
             for row in passerelle_rows(p, results.corpus)]
     return _frame(rows, PASSERELLE_COLUMNS, _PASSERELLE_TYPES)
 

@@ -215,7 +215,7 @@ def _reviewed_results(cfg_json: str, model_json: str, extra: tuple[str, ...], si
 
     model = _model_results(model_json, extra, signature)
     config = Config.from_dict(json.loads(cfg_json))
-    reviewed = dataclasses.replace(model, config=config, pairs=pipeline.apply_reviewed(model.pairs, config))
+    reviewed = dataclasses.replace(model, config=config, pairs=pipeline.apply_reviewed(model.pairs, config, model))
     return reviewed, len(decision_store(config.db_url).current())
 
 

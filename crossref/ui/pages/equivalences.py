@@ -7,6 +7,7 @@ import streamlit as st
 from crossref.errors import CrossrefError
 from crossref.labels import REVIEW_ACTION_FR, capitalize_first, fr_decimal
 from crossref.mdsafe import escape_markdown as md
+from crossref.scoring import explanation_of
 from crossref.ui import state
 from crossref.ui.components import (
     DIRECTION_FR, RELATION_FR, RELATIONS, STATUS_FR, STATUSES, bloc_label, cert_label,
@@ -155,7 +156,7 @@ _side(left, source, row["source_phrase"], "Source")
 _side(right, target, row["target_phrase"], "Cible")
 
 st.markdown("**Explication**")
-st.info(md(explanation_fr(row["explanation"])))
+st.info(md(explanation_fr(explanation_of(row))))
 if row["shared_terms"]:
     st.caption(md(f"Termes communs : {row['shared_terms']}"))
 if st.toggle("Décomposer le score : contributions qui s'additionnent, et portée", key="eq_explain"):

@@ -16,6 +16,7 @@ from crossref import vae as vae_tables
 from crossref import views
 from crossref.labels import capitalize_first, de
 from crossref.passerelles import MAX_VAE_CHARS, passerelle, vae_from_similarity, vae_scores
+from crossref.scoring import explain_credited
 from crossref.ui import state
 from crossref.ui.components import bloc_label, cert_label, comp_label, pct
 
@@ -112,7 +113,7 @@ with tab_p:
             st.info("Choisissez au moins un bloc détenu.")
         else:
             try:
-                result = passerelle(results.pairs, corpus, held, target, results.config.passerelles, blocs=blocs)
+                result = passerelle(explain_credited(results.pairs), corpus, held, target, results.config.passerelles, blocs=blocs)
             except CrossrefError as exc:
                 st.error(md(exc))
             else:
