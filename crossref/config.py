@@ -50,10 +50,14 @@ class MatchingConfig:
     # and neighbourhood size (recorded in the artifact: changing them needs a recalibration).
     hubness: float = 0.5
     hubness_k: int = 5
-    # Pairs kept per competence and target certification when a block is too
-    # large to keep whole (registry scale); small blocks are kept whole.
-    top_k: int = 10
-    max_block_pairs: int = 250_000
+    # The pairs table keeps every pair of competences of different certifications
+    # while the corpus has at most max_block_pairs of them (a few hundred
+    # competences); beyond, the pairs job runs in two stages: each competence's
+    # top_k nearest competences of other certifications (candidates), then the
+    # certification pairs holding a candidate or a reviewed pair are scored and
+    # rows kept for the candidates, the proposed and the reviewed pairs.
+    top_k: int = 50
+    max_block_pairs: int = 50_000
     # Scope direction: "broader"/"narrower" when one side's clause coverage of
     # the other exceeds the reverse by this margin.
     direction_margin: float = 0.08

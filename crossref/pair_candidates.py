@@ -17,10 +17,12 @@ from typing import Any
 
 import numpy as np
 
-# Which vectors the search runs on (measured, see README "Speed"): "weighted" is the
-# concatenation of the dense channels, each scaled by sqrt(weight / std) so that the inner
-# product is the weighted sum of standardised cosines (the hybrid before hubness correction,
-# without the lexical channel, too wide to search); "main" is the clause backend's text channel.
+# Which vectors the search runs on: "weighted" (the default) is the concatenation of the dense
+# channels, each scaled by sqrt(weight / std) so that the inner product is the weighted sum of
+# standardised cosines (the hybrid before hubness correction, without the lexical channel, too
+# wide to search); "main" is the clause backend's text channel. Measured (README "Speed"): the
+# weighted vectors make more of the exhaustive proposals candidates (k = 10: 0.98 vs 0.92 on the
+# built-in data, 0.92 vs 0.82 with data/extra) and miss fewer certification pairs.
 CANDIDATE_VECTORS = ("weighted", "main")
 
 

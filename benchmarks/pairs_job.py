@@ -1,0 +1,225 @@
+"""The pairs job at registry-like sizes: corpora recombined from the built-in référentiels' clauses,
+and one measured run per process (``bench_registry.py --only pairs`` drives it).
+
+    .venv/bin/python benchmarks/pairs_job.py run CORPUS.pkl --mode after|before [--before-rev REV]
+    .venv/bin/python benchmarks/pairs_job.py recall CORPUS.pkl [--k 10,20] [--vectors weighted,main]
+
+``run`` prints one JSON line: warm ``compute`` time (views, embeddings from the cache, scoring,
+clusters), the scoring stage's own time, rows, the process's peak RSS and the peak RSS growth
+during scoring. ``before`` scores with the scoring module of ``--before-rev`` (read from git):
+every pair of every block, one dict and one explanation string per pair.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import pickle
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SOURCES = ["data/extra"]  # with the built-in référentiels: the clauses recombined
+
+
+def _maxrss_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def recombined_corpus(n_competences: int, seed: int = 0):
+    """A corpus of about ``n_competences`` competences in certifications of 25-45 competences (3-6
+    blocs): each competence keeps the core clause of a real competence (built-in référentiels and
+    data/extra) and adds 0-2 clauses drawn from any other; half keep the source's title. So
+    certifications overlap partially, as real ones do, and every clause is real French."""
+    from crossref.config import Config
+    from crossref.corpus_views import competence_views
+    from crossref.model import Bloc, Certification, Competence, Corpus
+    from crossref.referentiels import load_corpus
+
+    base = load_corpus(Config().data_dir, [str(ROOT / s) for s in SOURCES])
+    views = competence_views(base)
+    comps = [c for cert in base for c in cert.competences]
+    pool = [cl for cls in views.clauses for cl in cls]
+    rng = np.random.default_rng(seed)
+    certs, total, n = [], 0, 0
+    while total < n_competences:
+        size = min(int(rng.integers(25, 46)), n_competences - total)
+        cid = f"SYN{n:04d}"
+        n_blocs = int(rng.integers(3, 7)) if size >= 6 else 1
+        blocs = [Bloc(id=f"{cid}:B{b + 1}", certification=cid, code=f"B{b + 1}", title=f"Bloc {b + 1} de {cid}")
+                 for b in range(n_blocs)]
+        cert = Certification(id=cid, title=f"Certification synthétique {n}", blocs=blocs)
+        for k, bloc in enumerate(np.array_split(np.arange(size), n_blocs)):
+            for m in bloc:
+                src = int(rng.integers(len(comps)))
+                extra = [pool[int(i)] for i in rng.integers(len(pool), size=int(rng.integers(0, 3)))]
+                statement = "; ".join([views.clauses[src][0], *extra])
+                title = comps[src].title if rng.random() < 0.5 else ""
+                cert.competences.append(Competence(id=f"{cid}:C{m + 1}", certification=cid, code=f"C{m + 1}",
+                                                   title=title, statement=statement, bloc_id=blocs[k].id))
+        certs.append(cert)
+        total += size
+        n += 1
+    return Corpus(certs)
+
+
+def drawn_corpus(source, n_competences: int, seed: int = 1):
+    """A corpus of about ``n_competences`` competences whose texts (title, statement) and bloc titles
+    are all drawn from ``source`` (a :func:`recombined_corpus`), each certification drawing without
+    replacement: every text is already in the embedding cache, so a large corpus costs no model
+    time; each text appears in about n / len(source) certifications."""
+    from crossref.model import Bloc, Certification, Competence, Corpus
+
+    comps = [c for cert in source for c in cert.competences]
+    titles = [b.title for cert in source for b in cert.blocs]
+    rng = np.random.default_rng(seed)
+    certs, total, n = [], 0, 0
+    while total < n_competences:
+        size = min(int(rng.integers(25, 46)), n_competences - total)
+        cid = f"DRW{n:04d}"
+        n_blocs = int(rng.integers(3, 7)) if size >= 6 else 1
+        blocs = [Bloc(id=f"{cid}:B{b + 1}", certification=cid, code=f"B{b + 1}",
+                      title=titles[int(rng.integers(len(titles)))]) for b in range(n_blocs)]
+        cert = Certification(id=cid, title=f"Certification tirée {n}", blocs=blocs)
+        picks = rng.choice(len(comps), size=size, replace=False)
+        for k, bloc in enumerate(np.array_split(np.arange(size), n_blocs)):
+            for m in bloc:
+                src = comps[int(picks[m])]
+                cert.competences.append(Competence(id=f"{cid}:C{m + 1}", certification=cid, code=f"C{m + 1}",
+                                                   title=src.title, statement=src.statement, bloc_id=blocs[k].id))
+        certs.append(cert)
+        total += size
+        n += 1
+    return Corpus(certs)
+
+
+def _old_scoring(rev: str):
+    text = subprocess.run(["git", "show", f"{rev}:crossref/scoring.py"], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout
+    path = Path(f"/tmp/crossref_scoring_{rev}.py")
+    path.write_text(text, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(f"scoring_{rev}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(corpus_path: Path, mode: str, before_rev: str) -> dict:
+    import crossref.scoring
+    from crossref.config import Config
+    from crossref.pipeline import compute
+
+    corpus = pickle.loads(corpus_path.read_bytes())
+    config = Config()
+    inner = _old_scoring(before_rev).score_pairs if mode == "before" else crossref.scoring.score_pairs
+    timing: dict = {}
+
+    def timed(*args, **kwargs):
+        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        t = time.perf_counter()
+        out = inner(*args, **kwargs)
+        timing["score_s"] = time.perf_counter() - t
+        timing["score_peak_growth_gib"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 2**20
+        return out
+
+    crossref.scoring.score_pairs = timed
+    t = time.perf_counter()
+    results = compute(config, corpus)
+    total = time.perf_counter() - t
+    pairs = results.pairs
+    return {"mode": mode, "competences": sum(len(c.competences) for c in corpus), "certifications": len(corpus.ids),
+            "compute_s": total, **timing, "rows": len(pairs), "proposed": int((pairs["relation"] != "none").sum()),
+            "peak_rss_gib": _maxrss_gib()}
+
+
+def recall(corpus_path: Path, ks: list[int], how: list[str]) -> dict:
+    """Of the pairs exhaustive scoring proposes: the share whose certification pair holds a candidate
+    (what the two-stage table keeps) and the share that are candidates themselves, per k and vectors."""
+    from crossref.blocks import certification_blocks
+    from crossref.config import Config
+    from crossref.corpus_views import competence_views, lexical_reference_texts
+    from crossref.embeddings import embed_views
+    from crossref.matching import block_ranks, relations
+    from crossref.pair_candidates import candidate_pairs
+    from crossref.pipeline import load_configured_artifact
+    from crossref.scoring import _one_blas_thread, block_directions, sparse_wide
+
+    corpus = pickle.loads(corpus_path.read_bytes()) if corpus_path.suffix == ".pkl" else None
+    config = Config()
+    if corpus is None:
+        from crossref.referentiels import load_corpus
+
+        corpus = load_corpus(config.data_dir, [str(corpus_path)] if str(corpus_path) != "builtin" else [])
+    artifact = load_configured_artifact(config)
+    views = competence_views(corpus)
+    emb = embed_views(config, views, lexical_reference_texts())
+    model, mcfg = artifact.model, config.matching
+    proposed_i, proposed_j = [], []
+    with _one_blas_thread():  # as the scoring stage: exhaustive, every certification pair
+        for block in certification_blocks(sparse_wide(emb), artifact.channels, mcfg, views.certs):
+            score = model.predict(block.features.values)
+            rr, cr = block_ranks(score)
+            rel = relations(score, rr, cr, block_directions(block, mcfg.direction_margin), model.partial_threshold,
+                            model.equivalent_threshold)
+            x, y = np.nonzero(rel != "none")
+            proposed_i.append(block.ia[x])
+            proposed_j.append(block.ib[y])
+    pi, pj = np.concatenate(proposed_i), np.concatenate(proposed_j)
+    cert_code = np.unique(views.certs, return_inverse=True)[1]
+    n_certs = int(cert_code.max()) + 1
+
+    def block_key(i, j):
+        a, b = np.minimum(cert_code[i], cert_code[j]), np.maximum(cert_code[i], cert_code[j])
+        return a * n_certs + b
+
+    out = {"competences": len(views.ids), "certifications": n_certs, "proposed": len(pi), "runs": []}
+    n = len(views.ids)
+    for h in how:
+        for k in ks:
+            t = time.perf_counter()
+            ci, cj = candidate_pairs(emb, artifact.channels, views.certs, k, h)
+            dt = time.perf_counter() - t
+            pairs = set((np.minimum(ci, cj) * n + np.maximum(ci, cj)).tolist())
+            blocks = set(block_key(ci, cj).tolist())
+            in_block = np.isin(block_key(pi, pj), list(blocks))
+            is_cand = np.isin(np.minimum(pi, pj) * n + np.maximum(pi, pj), list(pairs))
+            out["runs"].append({"vectors": h, "k": k, "candidate_s": round(dt, 3), "blocks_scored": len(blocks),
+                                "block_recall": float(in_block.mean()) if len(pi) else 1.0,
+                                "missed": int((~in_block).sum()), "pair_recall": float(is_cand.mean()) if len(pi) else 1.0})
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("what", choices=["make", "run", "recall"])
+    ap.add_argument("corpus", type=Path)
+    ap.add_argument("--size", type=int, default=500)
+    ap.add_argument("--draw-from", type=Path, help="make: draw the texts from this corpus (drawn_corpus)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--mode", choices=["before", "after"], default="after")
+    ap.add_argument("--before-rev", default="a790a1e")
+    ap.add_argument("--k", default="5,10,20")
+    ap.add_argument("--vectors", default="weighted,main")
+    args = ap.parse_args()
+    if args.what == "make":
+        corpus = (drawn_corpus(pickle.loads(args.draw_from.read_bytes()), args.size, args.seed) if args.draw_from
+                  else recombined_corpus(args.size, args.seed))
+        args.corpus.write_bytes(pickle.dumps(corpus))
+        return 0
+    if args.what == "run":
+        print(json.dumps(run(args.corpus, args.mode, args.before_rev)))
+    else:
+        print(json.dumps(recall(args.corpus, [int(k) for k in args.k.split(",")], args.vectors.split(","))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
