@@ -349,6 +349,8 @@ def bench_pairs(work: Path, sizes: list[int], before_sizes: list[int], before_re
           "proposes, the share in a scored certification pair (kept, identical) and the share that are candidates")
     for n in sizes:
         r = _pairs_job("recall", str(corpora[n]), "--k", recall_k, "--vectors", "weighted,main")
+        if "error" in r:
+            print(f"{n:>6} competences: failed: {r['error']}")
         for run in r.get("runs", []):
             print(f"{r['competences']:>6} competences, {r['proposed']:,} proposed, k {run['k']:>3}, "
                   f"vectors {run['vectors']:>8}: "
@@ -382,7 +384,7 @@ def main() -> int:
     ap.add_argument("--lexical-before-sizes", default="10000")
     ap.add_argument("--pairs-sizes", default="500,1500,5000")
     ap.add_argument("--pairs-before-sizes", default="500,1500")
-    ap.add_argument("--pairs-before", default="a790a1e", help="the commit whose scoring is 'before'")
+    ap.add_argument("--pairs-before", default="9c1ce6a", help="the commit whose scoring is 'before'")
     ap.add_argument("--workdir", help="scratch folder (default: a temporary one, removed at the end)")
     args = ap.parse_args()
     only = set(args.only.split(","))

@@ -164,7 +164,8 @@ def recall(corpus_path: Path, ks: list[int], how: list[str]) -> dict:
     model, mcfg = artifact.model, config.matching
     proposed_i, proposed_j = [], []
     with _one_blas_thread():  # as the scoring stage: exhaustive, every certification pair
-        for block in certification_blocks(sparse_wide(emb), artifact.channels, mcfg, views.certs):
+        for block in certification_blocks(sparse_wide(emb), artifact.channels, mcfg, views.certs,
+                                          adapter=artifact.adapter):
             score = model.predict(block.features.values)
             rr, cr = block_ranks(score)
             rel = relations(score, rr, cr, block_directions(block, mcfg.direction_margin), model.partial_threshold,
@@ -205,7 +206,7 @@ def main() -> int:
     ap.add_argument("--draw-from", type=Path, help="make: draw the texts from this corpus (drawn_corpus)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--mode", choices=["before", "after"], default="after")
-    ap.add_argument("--before-rev", default="a790a1e")
+    ap.add_argument("--before-rev", default="9c1ce6a")
     ap.add_argument("--k", default="5,10,20")
     ap.add_argument("--vectors", default="weighted,main")
     args = ap.parse_args()

@@ -21,8 +21,8 @@ import numpy as np
 # channels, each scaled by sqrt(weight / std) so that the inner product is the weighted sum of
 # standardised cosines (the hybrid before hubness correction, without the lexical channel, too
 # wide to search); "main" is the clause backend's text channel. Measured (README "Speed"): the
-# weighted vectors make more of the exhaustive proposals candidates (k = 10: 0.98 vs 0.92 on the
-# built-in data, 0.92 vs 0.82 with data/extra) and miss fewer certification pairs.
+# weighted vectors make more of the exhaustive proposals candidates (k = 10: 0.93 vs 0.86 on the
+# built-in data, 0.86 vs 0.75 with data/extra) and miss fewer certification pairs.
 CANDIDATE_VECTORS = ("weighted", "main")
 
 

@@ -34,7 +34,11 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         ordered=True,
     ),
     # One row per ordered pair (source, target) of competences of different
-    # certifications, reviewed decisions applied (see crossref.review).
+    # certifications, reviewed decisions applied (see crossref.review): every such
+    # pair in a small corpus, the candidate, proposed and reviewed pairs beyond
+    # matching.max_block_pairs (crossref.scoring). "explanation" is empty in the
+    # scored table: crossref.scoring.fill_explanations writes it for the rows shown
+    # or exported.
     "pairs": pa.DataFrameSchema(
         {
             "source": pa.Column(str, ID),
