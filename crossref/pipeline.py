@@ -37,7 +37,7 @@ class Results:
     # Schema "pairs" (crossref.tables), reviewed decisions applied: every ordered pair of
     # competences of different certifications in a small corpus; beyond
     # matching.max_block_pairs pairs, the candidates, proposed and reviewed pairs
-    # (crossref.scoring). The explanation column is empty: crossref.scoring.fill_explanations
+    # (crossref.scoring). The explanation column is empty: crossref.explanations.fill_explanations
     # writes it for the rows shown or exported.
     pairs: pd.DataFrame
     # One row per competence: cluster (int), label (top terms), competence, certification.

@@ -37,7 +37,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     # certifications, reviewed decisions applied (see crossref.review): every such
     # pair in a small corpus, the candidate, proposed and reviewed pairs beyond
     # matching.max_block_pairs (crossref.scoring). "explanation" is empty in the
-    # scored table: crossref.scoring.fill_explanations writes it for the rows shown
+    # scored table: crossref.explanations.fill_explanations writes it for the rows shown
     # or exported.
     "pairs": pa.DataFrameSchema(
         {
@@ -87,7 +87,7 @@ SCHEMAS["pairs_summary"] = pa.DataFrameSchema(
 
 
 def pairs_summary_table(pairs: pd.DataFrame) -> pd.DataFrame:
-    from crossref.scoring import fill_explanations
+    from crossref.explanations import fill_explanations
 
     out = fill_explanations(pairs)[list(SCHEMAS["pairs_summary"].columns)]
     out["score"] = out["score"].round(4)

@@ -169,7 +169,7 @@ def strongest_overlap(summary: pd.DataFrame) -> tuple[str, str, float] | None:
 # ---------------------------------------------------------------- Matrices de recouvrement
 def cell_table(cell: pd.DataFrame, corpus: Any) -> pd.DataFrame:
     """The pairs behind one cell of a bloc matrix (crossref.coverage.bloc_cell_pairs), labelled in French."""
-    from crossref.scoring import fill_explanations
+    from crossref.explanations import fill_explanations
 
     cell = fill_explanations(cell)
     return pd.DataFrame({
@@ -235,7 +235,7 @@ def filter_pairs(pairs: pd.DataFrame, f: PairFilter, texts: dict[str, str] | Non
     view = pairs[mask]
     search = f.search.strip().lower()
     if search:
-        from crossref.scoring import fill_explanations
+        from crossref.explanations import fill_explanations
 
         explained = fill_explanations(view)["explanation"]  # searched in: written for the filtered rows only
         hay = (view["source"] + " " + view["target"] + " " + explained).str.lower()

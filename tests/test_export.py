@@ -533,7 +533,7 @@ def test_csv_formula_protection_and_sidecar(results: Results, tmp_path: Path) ->
     assert "'" + HYPERLINK in cells and "'=1+1 mêmes termes" in cells and "'-vu en commission" in cells
     back = read_pairs_csv(path)
     from crossref.pairs import one_row_per_pair
-    from crossref.scoring import fill_explanations
+    from crossref.explanations import fill_explanations
 
     # The export writes the explanations the table leaves empty (the hostile one is kept as is).
     pd.testing.assert_frame_equal(back.reset_index(drop=True),

@@ -59,7 +59,7 @@ def test_known_equivalence_is_found_and_explained(results):
     assert p.loc[("ICD:C1.1", "NEOMA:C1"), "rank"] == 1
     proposed = results.pairs[results.pairs["relation"] != "none"]
     assert 0 < len(proposed) < len(results.pairs) / 10
-    from crossref.scoring import fill_explanations
+    from crossref.explanations import fill_explanations
 
     assert (results.pairs["explanation"] == "").all()  # written when shown or exported, not for every pair
     for _, row in fill_explanations(proposed.head(20)).iterrows():

@@ -187,7 +187,7 @@ def test_only_scores_exactly_the_asked_pairs(sizes, seed, data):
 def test_explanations_are_written_from_the_row():
     """fill_explanations writes the sentence exhaustive scoring used to store, from the row's columns;
     an explanation already there is kept, and ``where`` limits the rows."""
-    from crossref.scoring import explanation_of, explanation_text, fill_explanations
+    from crossref.explanations import explanation_of, explanation_text, fill_explanations
 
     views, emb = synthetic([[2, 1], [3]], 7)
     pairs = score_pairs(views, emb, CONFIG, ARTIFACT)

@@ -19,7 +19,7 @@ from crossref.coverage import bloc_cell_pairs, bloc_matrix, certification_matrix
 from crossref.labels import DIRECTION_FR, RELATION_FR, fr_decimal
 from crossref.pairs import one_row_per_pair
 from crossref.review import apply_decisions
-from crossref.scoring import fill_explanations
+from crossref.explanations import fill_explanations
 
 STATUS_FR = {"suggested": "suggérée", "validated": "validée", "rejected": "rejetée"}
 

@@ -12,7 +12,7 @@ from crossref.labels import fr_decimal
 @command("pairs", "score de chaque paire ordonnée de compétences de certifications différentes", FORMAT_CSV_JSON, OUT,
          arg("--all-columns", action="store_true", help="toutes les colonnes de la table des paires, pas seulement les cinq principales"))
 def _pairs(args: argparse.Namespace, config: Config) -> int:
-    from crossref.scoring import fill_explanations
+    from crossref.explanations import fill_explanations
     from crossref.tables import pairs_summary_table, render_table
 
     results = results_for(args, config)

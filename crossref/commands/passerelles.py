@@ -94,7 +94,7 @@ def _render(result: dict, fmt: str) -> str:
 )
 def _passerelle(args: argparse.Namespace, config: Config) -> int:
     from crossref.passerelles import passerelle
-    from crossref.scoring import explain_credited
+    from crossref.explanations import explain_credited
 
     results = results_for(args, config)
     result = passerelle(explain_credited(results.pairs), results.corpus, args.source, args.target,

@@ -58,7 +58,7 @@ def _list(args: argparse.Namespace, config: Config, store) -> int:
 
         # The model's suggestions (results cache when warm), the open store's decisions applied once.
         pairs = results_for(args, config, decisions=False).pairs
-        from crossref.scoring import fill_explanations
+        from crossref.explanations import fill_explanations
 
         todo = fill_explanations(pending(apply_decisions(pairs, store)))
         write_output(render_table(todo, args.format, "pairs"), args.out)

@@ -155,7 +155,7 @@ def sssom_table(results: Any) -> pd.DataFrame:
     run_date = _iso_date(results.created_at)
     corpus = results.corpus
     rows = []
-    from crossref.scoring import fill_explanations
+    from crossref.explanations import fill_explanations
 
     for r in fill_explanations(pairs[keep]).to_dict(orient="records"):
         pred, modifier = mapping_predicate(r)

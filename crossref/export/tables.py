@@ -55,7 +55,7 @@ def export_pairs(results: Any) -> pd.DataFrame:
     """The exported pairs: the validated table, one row per pair (see the module docstring), with
     their explanations written (the scored table leaves them empty)."""
     from crossref.pairs import one_row_per_pair
-    from crossref.scoring import fill_explanations
+    from crossref.explanations import fill_explanations
 
     return fill_explanations(one_row_per_pair(validate(results.pairs, "pairs"), results.corpus.ids))
 

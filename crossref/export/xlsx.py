@@ -387,7 +387,7 @@ def pair_sheet_table(results: Any, a: str, b: str) -> pd.DataFrame:
         ["_s", "score"], ascending=[True, False], kind="mergesort")
     from crossref.views import criteria_comparable
 
-    from crossref.scoring import fill_explanations
+    from crossref.explanations import fill_explanations
 
     corpus = results.corpus
     rows = []
@@ -470,7 +470,7 @@ _PASSERELLE_TYPES = {"Compétences du bloc": int, "Couverture": float, "Compéte
 def passerelles_table(results: Any) -> pd.DataFrame:
     """One row per held certification → target certification → target bloc."""
     from crossref.passerelles import all_passerelles
-    from crossref.scoring import explain_credited
+    from crossref.explanations import explain_credited
 
     rows = [row for p in all_passerelles(explain_credited(results.pairs), results.corpus, results.config.passerelles)
             for row in passerelle_rows(p, results.corpus)]

@@ -7,7 +7,7 @@ import streamlit as st
 from crossref.errors import CrossrefError
 from crossref.labels import REVIEW_ACTION_FR, capitalize_first, fr_decimal
 from crossref.mdsafe import escape_markdown as md
-from crossref.scoring import explanation_of
+from crossref.explanations import explanation_of
 from crossref.ui import state
 from crossref.ui.components import (
     DIRECTION_FR, RELATION_FR, RELATIONS, STATUS_FR, STATUSES, bloc_label, cert_label,

@@ -16,7 +16,7 @@ from crossref import vae as vae_tables
 from crossref import views
 from crossref.labels import capitalize_first, de
 from crossref.passerelles import MAX_VAE_CHARS, passerelle, vae_from_similarity, vae_scores
-from crossref.scoring import explain_credited
+from crossref.explanations import explain_credited
 from crossref.ui import state
 from crossref.ui.components import bloc_label, cert_label, comp_label, pct
 
