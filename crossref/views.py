@@ -428,8 +428,9 @@ def history_table(history: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- passerelles and VAE
-PASSERELLE_BLOCS_COLUMNS = ["Couverture", "Statut", "Bloc", "Compétences", "Couvertes", "Partiellement couvertes",
-                            "À justifier"]
+# Decisive columns first, the long bloc title last: all on screen at 1366 px.
+PASSERELLE_BLOCS_COLUMNS = ["Couverture", "Statut", "Couvertes", "Partiellement couvertes", "À justifier",
+                            "Compétences", "Bloc"]
 
 
 def passerelle_blocs_table(result: dict, corpus: Any) -> pd.DataFrame:

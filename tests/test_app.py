@@ -385,7 +385,8 @@ def test_a_partly_covered_competence_has_one_state(app_config):
     at.selectbox(key="pa_to").set_value("RS").run()
     assert not at.exception
     blocs = next(d.value for d in at.dataframe if "Couvertes" in d.value.columns)
-    assert list(blocs.columns[-3:]) == ["Couvertes", "Partiellement couvertes", "À justifier"]
+    # decisive columns first (on screen at 1366 px), the long bloc title last
+    assert list(blocs.columns[:5]) == ["Couverture", "Statut", "Couvertes", "Partiellement couvertes", "À justifier"]
     assert (blocs["Couvertes"] + blocs["Partiellement couvertes"] + blocs["À justifier"]
             == blocs["Compétences"]).all()
     assert blocs["Partiellement couvertes"].sum() > 0
