@@ -1,7 +1,7 @@
-"""`python -m crossref` runs the CLI."""
+"""`python -m crossref` runs the CLI, as the `crossref` command does."""
 
 import sys
 
-from crossref.cli import main
+from crossref.cli import console_main
 
-sys.exit(main())
+sys.exit(console_main())
