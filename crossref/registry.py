@@ -484,9 +484,9 @@ def candidate_shard(directory: str, start: int, stop: int, k: int) -> tuple[np.n
     called from several Python threads at once gave different last bits from
     run to run); parallelism comes from worker processes.
     """
-    from threadpoolctl import threadpool_limits
+    from crossref.neighbours import one_blas_thread
 
-    with _SHARD_LOCK, threadpool_limits(limits=1, user_api="blas"):
+    with _SHARD_LOCK, one_blas_thread():
         return _candidate_shard(directory, start, stop, k)
 
 

@@ -219,20 +219,10 @@ def _score_blocks(info: CompetenceViews, emb: Embeddings, artifact, mcfg,
                   wanted: dict[tuple[int, int], tuple] | None, keep_proposed: bool = True) -> pd.DataFrame:
     """Rows of every block (``wanted`` None) or of the blocks ``wanted`` names: its cells, and the
     proposed pairs when ``keep_proposed``."""
-    with _one_blas_thread():
+    from crossref.neighbours import one_blas_thread
+
+    with one_blas_thread():
         return _blocks_frame(info, sparse_wide(emb), artifact, mcfg, wanted, keep_proposed)
-
-
-def _one_blas_thread():
-    """Single-threaded BLAS while blocks are scored: their products are tens x hundreds, and
-    BLAS threads waiting on each other made scoring 7x slower at 1,500 competences on 2 cores."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # scikit-learn brings it; without it, the default threads
-        from contextlib import nullcontext
-
-        return nullcontext()
-    return threadpool_limits(1, user_api="blas")
 
 
 def _blocks_frame(info: CompetenceViews, emb: Embeddings, artifact, mcfg,
