@@ -53,8 +53,9 @@ class TextScorer:
                  scale: EvidenceScale = EvidenceScale()) -> None:
         self.views, self.emb, self.scale = views, emb, scale
         self._position = views.positions()
-        self._core_vectors = [emb.lexical.embed_sparse(t) for t in core_texts(corpus)]
-        self.stems = StemIndex([" ".join(t) for t in core_texts(corpus)])
+        cores = core_texts(corpus)
+        self._core_vectors = [emb.lexical.embed_sparse(t) for t in cores]
+        self.stems = StemIndex([" ".join(t) for t in cores])
         self.stats = self._sentence_stats()
 
     def warm(self) -> None:

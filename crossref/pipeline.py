@@ -124,8 +124,9 @@ def load_configured_artifact(config: Config):
     return artifact
 
 
-def compute(config: Config, corpus: Corpus) -> Results:
-    """Score every pair of the corpus (no cache, no decisions)."""
+def compute(config: Config, corpus: Corpus, artifact=None) -> Results:
+    """Score every pair of the corpus (no cache, no decisions). ``artifact``: the configured
+    calibration artifact when the caller has loaded it already."""
     from datetime import datetime, timezone
 
     from crossref.clusters import cluster_competences
@@ -133,7 +134,7 @@ def compute(config: Config, corpus: Corpus) -> Results:
     from crossref.embeddings import embed_views
     from crossref.scoring import score_pairs
 
-    artifact = load_configured_artifact(config)
+    artifact = artifact if artifact is not None else load_configured_artifact(config)
     views = competence_views(corpus)
     emb = embed_views(config, views, lexical_reference_texts())
     pairs = score_pairs(views, emb, config, artifact)
@@ -151,7 +152,7 @@ def run(config: Config | None = None, extra=(), *, use_cache: bool = True, decis
     from crossref.referentiels import load_corpus
 
     config = config or Config()
-    load_configured_artifact(config)  # a missing or mismatched calibration is a clear error, first
+    artifact = load_configured_artifact(config)  # a missing or mismatched calibration: a clear error, first
     corpus = load_corpus(config.data_dir, extra)
     versions = data_versions(corpus)
     caching = use_cache and config.embedding.cache
@@ -162,7 +163,7 @@ def run(config: Config | None = None, extra=(), *, use_cache: bool = True, decis
             from crossref.config_checks import check_writable_dir
 
             check_writable_dir("embedding.cache_dir", config.embedding.cache_dir)
-        results = compute(config, corpus)
+        results = compute(config, corpus, artifact)
         if caching:
             _write_cached(cache_file, results)
     if decisions:
