@@ -41,7 +41,7 @@ def recombined_corpus(n_competences: int, seed: int = 0):
     certifications overlap partially, as real ones do, and every clause is real French."""
     from crossref.config import Config
     from crossref.corpus_views import competence_views
-    from crossref.model import Bloc, Certification, Competence, Corpus
+    from crossref.model import Corpus
     from crossref.referentiels import load_corpus
 
     base = load_corpus(Config().data_dir, [str(ROOT / s) for s in SOURCES])
@@ -49,26 +49,42 @@ def recombined_corpus(n_competences: int, seed: int = 0):
     comps = [c for cert in base for c in cert.competences]
     pool = [cl for cls in views.clauses for cl in cls]
     rng = np.random.default_rng(seed)
-    certs, total, n = [], 0, 0
-    while total < n_competences:
-        size = min(int(rng.integers(25, 46)), n_competences - total)
-        cid = f"SYN{n:04d}"
-        n_blocs = int(rng.integers(3, 7)) if size >= 6 else 1
-        blocs = [Bloc(id=f"{cid}:B{b + 1}", certification=cid, code=f"B{b + 1}", title=f"Bloc {b + 1} de {cid}")
-                 for b in range(n_blocs)]
-        cert = Certification(id=cid, title=f"Certification synthétique {n}", blocs=blocs)
-        for k, bloc in enumerate(np.array_split(np.arange(size), n_blocs)):
-            for m in bloc:
+    certs = []
+    for cert, split in _skeletons(rng, n_competences, "SYN", "Certification synthétique",
+                                  lambda cid, b: f"Bloc {b + 1} de {cid}"):
+        for bloc, positions in zip(cert.blocs, split):
+            for m in positions:
                 src = int(rng.integers(len(comps)))
                 extra = [pool[int(i)] for i in rng.integers(len(pool), size=int(rng.integers(0, 3)))]
                 statement = "; ".join([views.clauses[src][0], *extra])
                 title = comps[src].title if rng.random() < 0.5 else ""
-                cert.competences.append(Competence(id=f"{cid}:C{m + 1}", certification=cid, code=f"C{m + 1}",
-                                                   title=title, statement=statement, bloc_id=blocs[k].id))
+                _add(cert, bloc, m, title, statement)
         certs.append(cert)
+    return Corpus(certs)
+
+
+def _skeletons(rng, n_competences: int, prefix: str, label: str, bloc_title):
+    """Empty certifications of 25-45 competences (3-6 blocs) until ``n_competences``: yields each
+    with the competence positions of each bloc; the caller fills it before the next is drawn."""
+    from crossref.model import Bloc, Certification
+
+    total = n = 0
+    while total < n_competences:
+        size = min(int(rng.integers(25, 46)), n_competences - total)
+        cid = f"{prefix}{n:04d}"
+        n_blocs = int(rng.integers(3, 7)) if size >= 6 else 1
+        blocs = [Bloc(id=f"{cid}:B{b + 1}", certification=cid, code=f"B{b + 1}", title=bloc_title(cid, b))
+                 for b in range(n_blocs)]
+        yield Certification(id=cid, title=f"{label} {n}", blocs=blocs), np.array_split(np.arange(size), n_blocs)
         total += size
         n += 1
-    return Corpus(certs)
+
+
+def _add(cert, bloc, m: int, title: str, statement: str) -> None:
+    from crossref.model import Competence
+
+    cert.competences.append(Competence(id=f"{cert.id}:C{m + 1}", certification=cert.id, code=f"C{m + 1}",
+                                       title=title, statement=statement, bloc_id=bloc.id))
 
 
 def drawn_corpus(source, n_competences: int, seed: int = 1):
@@ -76,28 +92,20 @@ def drawn_corpus(source, n_competences: int, seed: int = 1):
     are all drawn from ``source`` (a :func:`recombined_corpus`), each certification drawing without
     replacement: every text is already in the embedding cache, so a large corpus costs no model
     time; each text appears in about n / len(source) certifications."""
-    from crossref.model import Bloc, Certification, Competence, Corpus
+    from crossref.model import Corpus
 
     comps = [c for cert in source for c in cert.competences]
     titles = [b.title for cert in source for b in cert.blocs]
     rng = np.random.default_rng(seed)
-    certs, total, n = [], 0, 0
-    while total < n_competences:
-        size = min(int(rng.integers(25, 46)), n_competences - total)
-        cid = f"DRW{n:04d}"
-        n_blocs = int(rng.integers(3, 7)) if size >= 6 else 1
-        blocs = [Bloc(id=f"{cid}:B{b + 1}", certification=cid, code=f"B{b + 1}",
-                      title=titles[int(rng.integers(len(titles)))]) for b in range(n_blocs)]
-        cert = Certification(id=cid, title=f"Certification tirée {n}", blocs=blocs)
-        picks = rng.choice(len(comps), size=size, replace=False)
-        for k, bloc in enumerate(np.array_split(np.arange(size), n_blocs)):
-            for m in bloc:
+    certs = []
+    for cert, split in _skeletons(rng, n_competences, "DRW", "Certification tirée",
+                                  lambda cid, b: titles[int(rng.integers(len(titles)))]):
+        picks = rng.choice(len(comps), size=sum(len(x) for x in split), replace=False)
+        for bloc, positions in zip(cert.blocs, split):
+            for m in positions:
                 src = comps[int(picks[m])]
-                cert.competences.append(Competence(id=f"{cid}:C{m + 1}", certification=cid, code=f"C{m + 1}",
-                                                   title=src.title, statement=src.statement, bloc_id=blocs[k].id))
+                _add(cert, bloc, m, src.title, src.statement)
         certs.append(cert)
-        total += size
-        n += 1
     return Corpus(certs)
 
 
@@ -150,7 +158,8 @@ def recall(corpus_path: Path, ks: list[int], how: list[str]) -> dict:
     from crossref.matching import block_ranks, relations
     from crossref.pair_candidates import candidate_pairs
     from crossref.pipeline import load_configured_artifact
-    from crossref.scoring import _one_blas_thread, block_directions, sparse_wide
+    from crossref.neighbours import one_blas_thread
+    from crossref.scoring import block_directions, sparse_wide
 
     corpus = pickle.loads(corpus_path.read_bytes()) if corpus_path.suffix == ".pkl" else None
     config = Config()
@@ -163,7 +172,7 @@ def recall(corpus_path: Path, ks: list[int], how: list[str]) -> dict:
     emb = embed_views(config, views, lexical_reference_texts())
     model, mcfg = artifact.model, config.matching
     proposed_i, proposed_j = [], []
-    with _one_blas_thread():  # as the scoring stage: exhaustive, every certification pair
+    with one_blas_thread():  # as the scoring stage: exhaustive, every certification pair
         for block in certification_blocks(sparse_wide(emb), artifact.channels, mcfg, views.certs,
                                           adapter=artifact.adapter):
             score = model.predict(block.features.values)
