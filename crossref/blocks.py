@@ -58,6 +58,36 @@ def certification_pairs(certs: np.ndarray) -> list[tuple[str, str]]:
     return [(a, b) for n, a in enumerate(order) for b in order[n + 1:]]
 
 
+@dataclass(frozen=True)
+class CertRows:
+    """What a block reads of one certification's competences, sliced once per certification
+    (a certification takes part in many blocks: slicing the lexical matrix, gathering clause
+    rows and applying the adapter per block cost most of a block's time at registry sizes)."""
+
+    members: np.ndarray               # corpus positions
+    vectors: dict[str, Any]           # channel -> rows (dense, or CSR for the lexical channel)
+    present: dict[str, np.ndarray]    # channels with texts missing somewhere in the corpus only
+    clauses: np.ndarray               # clause vectors of its competences, competence after competence
+    clause_lengths: np.ndarray
+    bloc_index: np.ndarray
+    bloc_titles: np.ndarray
+    parts: dict[str, Any]
+    adapted: np.ndarray | None        # the adapter's mapped vectors (None: no adapter)
+
+
+def cert_rows(emb: Any, members: np.ndarray, clause_starts: np.ndarray,
+              adapter: "Adapter | None" = None) -> CertRows:
+    lengths = emb.clause_lengths[members]
+    ca = (np.concatenate([np.arange(clause_starts[i], clause_starts[i] + emb.clause_lengths[i]) for i in members])
+          if len(members) else np.zeros(0, dtype=np.int64))
+    # The adapter maps each competence on its own, so mapping a certification's rows is exact.
+    fa = adapter.transform({c: emb.vectors[c][members] for c in adapter.channels}) if adapter is not None else None
+    return CertRows(members, {c: x[members] for c, x in emb.vectors.items()},
+                    {c: p[members] for c, p in emb.present.items() if not p.all()},
+                    emb.clause_vectors[ca], lengths, emb.bloc_index[members], emb.bloc_title_vectors[members],
+                    {k: v[members] for k, v in emb.part_vectors.items()}, fa)
+
+
 def make_block(emb: Any, stats: dict[str, ChannelStats], mcfg: "MatchingConfig",
                certs: np.ndarray, a: str, b: str, clause_starts: np.ndarray,
                adapter: "Adapter | None" = None,
@@ -67,26 +97,27 @@ def make_block(emb: Any, stats: dict[str, ChannelStats], mcfg: "MatchingConfig",
     adds it inside each fold). ``members``: the competences' positions of a and b when the
     caller has them (else found in ``certs``)."""
     ia, ib = members if members is not None else (np.nonzero(certs == a)[0], np.nonzero(certs == b)[0])
-    sims = {c: dot_block(x[ia], x[ib]) for c, x in emb.vectors.items()}
-    masks = {c: p[ia][:, None] & p[ib][None, :] for c, p in emb.present.items() if not p.all()}
-    ca = np.concatenate([np.arange(clause_starts[i], clause_starts[i] + emb.clause_lengths[i]) for i in ia])
-    cb = np.concatenate([np.arange(clause_starts[j], clause_starts[j] + emb.clause_lengths[j]) for j in ib])
-    csims = emb.clause_vectors[ca] @ emb.clause_vectors[cb].T
-    len_a, len_b = emb.clause_lengths[ia], emb.clause_lengths[ib]
+    return block_of(cert_rows(emb, ia, clause_starts, adapter), cert_rows(emb, ib, clause_starts, adapter),
+                    a, b, emb.channels, stats, mcfg)
+
+
+def block_of(ra: CertRows, rb: CertRows, a: str, b: str, weights: dict[str, float],
+             stats: dict[str, ChannelStats], mcfg: "MatchingConfig") -> Block:
+    """The block of two certifications' rows (:func:`cert_rows`)."""
+    sims = {c: dot_block(x, rb.vectors[c]) for c, x in ra.vectors.items()}
+    masks = {c: p[:, None] & rb.present[c][None, :] for c, p in ra.present.items()}
+    csims = ra.clauses @ rb.clauses.T
+    len_a, len_b = ra.clause_lengths, rb.clause_lengths
     a_cov_b, b_cov_a = clause_coverage(csims, len_a, len_b)
     sa, sb = segment_starts(len_a), segment_starts(len_b)
     clause_max = np.maximum.reduceat(np.maximum.reduceat(csims, sa, axis=0), sb, axis=1)
-    titles = emb.bloc_title_vectors
-    adapter_sims = None
-    if adapter is not None:
-        fa = adapter.transform({c: emb.vectors[c][ia] for c in adapter.channels})
-        fb = adapter.transform({c: emb.vectors[c][ib] for c in adapter.channels})
-        adapter_sims = adapter_similarity(fa, fb)
-    feats = block_features(sims, emb.channels, stats, masks, a_cov_b, b_cov_a, clause_max,
-                           emb.bloc_index[ia], emb.bloc_index[ib], titles[ia] @ titles[ib].T,
+    adapter_sims = (adapter_similarity(ra.adapted, rb.adapted)
+                    if ra.adapted is not None and rb.adapted is not None else None)
+    feats = block_features(sims, weights, stats, masks, a_cov_b, b_cov_a, clause_max,
+                           ra.bloc_index, rb.bloc_index, ra.bloc_titles @ rb.bloc_titles.T,
                            mcfg.hubness, mcfg.hubness_k, adapter_sims)
-    parts = {k: np.clip(dot_block(v[ia], v[ib]), 0.0, 1.0) for k, v in emb.part_vectors.items()}
-    return Block(a, b, ia, ib, feats, parts, csims, len_a, len_b)
+    parts = {k: np.clip(dot_block(v, rb.parts[k]), 0.0, 1.0) for k, v in ra.parts.items()}
+    return Block(a, b, ra.members, rb.members, feats, parts, csims, len_a, len_b)
 
 
 def certification_blocks(emb: Any, stats: dict[str, ChannelStats], mcfg: "MatchingConfig",
@@ -94,6 +125,13 @@ def certification_blocks(emb: Any, stats: dict[str, ChannelStats], mcfg: "Matchi
                          adapter: "Adapter | None" = None) -> Iterator[Block]:
     """Every certification pair's block, in corpus order (``only``: a subset of pairs)."""
     clause_starts = segment_starts(emb.clause_lengths)
+    rows: dict[str, CertRows] = {}
+
+    def of(c: str) -> CertRows:
+        if c not in rows:
+            rows[c] = cert_rows(emb, np.nonzero(certs == c)[0], clause_starts, adapter)
+        return rows[c]
+
     for a, b in certification_pairs(certs):
         if only is None or frozenset((a, b)) in only:
-            yield make_block(emb, stats, mcfg, certs, a, b, clause_starts, adapter)
+            yield block_of(of(a), of(b), a, b, emb.channels, stats, mcfg)

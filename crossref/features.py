@@ -71,13 +71,16 @@ def bloc_match(h: np.ndarray, bloc_a: np.ndarray, bloc_b: np.ndarray) -> np.ndar
     """
     ua, inv_a = np.unique(bloc_a, return_inverse=True)
     ub, inv_b = np.unique(bloc_b, return_inverse=True)
-    m = np.zeros((len(ua), len(ub)))
-    for p in range(len(ua)):
-        rows = inv_a == p
-        for q in range(len(ub)):
-            cols = inv_b == q
-            sub = h[np.ix_(rows, cols)]
-            m[p, q] = 0.5 * (sub.max(axis=1).mean() + sub.max(axis=0).mean())
+    # Group rows and columns by bloc, then reduce each segment: no Python loop over bloc pairs
+    # (it was a third of a block's time at registry sizes).
+    oa, ob = np.argsort(inv_a, kind="stable"), np.argsort(inv_b, kind="stable")
+    na, nb = np.bincount(inv_a, minlength=len(ua)), np.bincount(inv_b, minlength=len(ub))
+    sa, sb = np.concatenate(([0], np.cumsum(na)[:-1])), np.concatenate(([0], np.cumsum(nb)[:-1]))
+    g = h[oa][:, ob]
+    row_best = np.maximum.reduceat(g, sb, axis=1)              # (n_a, blocs of B): x's best in Q
+    col_best = np.maximum.reduceat(g, sa, axis=0)              # (blocs of A, n_b): y's best in P
+    m = 0.5 * (np.add.reduceat(row_best, sa, axis=0) / na[:, None]
+               + np.add.reduceat(col_best, sb, axis=1) / nb[None, :])
     m = m - m.mean()
     return m[inv_a][:, inv_b]
 

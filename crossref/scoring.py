@@ -227,19 +227,22 @@ def _score_blocks(info: CompetenceViews, emb: Embeddings, artifact, mcfg,
 
 def _blocks_frame(info: CompetenceViews, emb: Embeddings, artifact, mcfg,
                   wanted: dict[tuple[int, int], tuple] | None, keep_proposed: bool) -> pd.DataFrame:
-    from crossref.blocks import certification_pairs, make_block
+    from crossref.blocks import block_of, cert_rows, certification_pairs
     from crossref.matching import segment_starts
 
     certs = info.certs
     clause_starts = segment_starts(emb.clause_lengths)
     order = list(dict.fromkeys(certs.tolist()))
     members = {c: np.nonzero(certs == c)[0] for c in order}
+    rows = {}  # each certification's rows, sliced once: it takes part in many blocks
     number = {c: n for n, c in enumerate(order)}
     kept = _Kept()
     checked = False
     for a, b in certification_pairs(certs) if wanted is None else [(order[x], order[y]) for x, y in sorted(wanted)]:
-        block = make_block(emb, artifact.channels, mcfg, certs, a, b, clause_starts, artifact.adapter,
-                           (members[a], members[b]))
+        for c in (a, b):
+            if c not in rows:
+                rows[c] = cert_rows(emb, members[c], clause_starts, artifact.adapter)
+        block = block_of(rows[a], rows[b], a, b, emb.channels, artifact.channels, mcfg)
         if not checked:
             artifact.model.check_names(block.features.names)
             checked = True

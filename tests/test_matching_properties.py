@@ -179,3 +179,28 @@ def test_clause_coverage_and_direction_are_symmetric(block):
     d = directions(a_cov_b, b_cov_a, margin)
     d_t = directions(b_cov_a_t, a_cov_b_t, margin)
     np.testing.assert_array_equal(d_t, np.vectorize(FLIP.get, otypes=[object])(d).T)
+
+
+def _bloc_match_loop(h, bloc_a, bloc_b):
+    """The definition, one bloc pair at a time (the oracle for the vectorised feature)."""
+    ua, inv_a = np.unique(bloc_a, return_inverse=True)
+    ub, inv_b = np.unique(bloc_b, return_inverse=True)
+    m = np.zeros((len(ua), len(ub)))
+    for p in range(len(ua)):
+        for q in range(len(ub)):
+            sub = h[np.ix_(inv_a == p, inv_b == q)]
+            m[p, q] = 0.5 * (sub.max(axis=1).mean() + sub.max(axis=0).mean())
+    m = m - m.mean()
+    return m[inv_a][:, inv_b]
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), n_a=st.integers(1, 9), n_b=st.integers(1, 9))
+def test_bloc_match_equals_its_definition(data, n_a, n_b):
+    from crossref.features import bloc_match
+
+    h = data.draw(arrays(np.float64, (n_a, n_b), elements=st.floats(-3, 3)))
+    # Bloc numbers in any order (not grouped), as competences may be listed.
+    bloc_a = data.draw(arrays(np.int64, n_a, elements=st.integers(0, 3)))
+    bloc_b = data.draw(arrays(np.int64, n_b, elements=st.integers(5, 8)))
+    np.testing.assert_allclose(bloc_match(h, bloc_a, bloc_b), _bloc_match_loop(h, bloc_a, bloc_b), atol=1e-12)
