@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_registry.py [--only ann,registry,dask,lexical,store,cli,pairs]
         [--sizes 100000,300000] [--queries 1000] [--registry-units 300000] [--workdir DIR]
         [--pairs-sizes 500,1500,5000] [--pairs-before-sizes 500,1500] [--pairs-before REV]
+        [--pairs-kinds fields,recombined]
 
 Every figure is printed with the load averages of the machine at that moment
 (other jobs share its cores). Sections:
@@ -27,11 +28,14 @@ Every figure is printed with the load averages of the machine at that moment
   500, 1,500 and 5,000 competences, one process per run: before (the scoring
   module of ``--pairs-before``, read from git: every pair, one dict and one
   explanation each) and now (candidates, then the certification pairs that hold
-  one); time, peak RSS, and the share of the exhaustive proposals the two-stage
-  table keeps. Corpora: ``benchmarks/pairs_job.py`` (500 and 1,500: real
-  clauses recombined, embedded once by the real models and cached in
-  ``models/cache``; 5,000: certifications drawn from the 1,500 corpus's texts,
-  so that no text needs the models again).
+  one); time, peak RSS, proposals per competence, certification pairs scored,
+  and the share of the exhaustive proposals the two-stage table keeps. Two
+  kinds of corpora (``benchmarks/pairs_job.py``, ``--pairs-kinds``), embedded
+  once by the real models and cached in ``models/cache``: ``fields``, many
+  professional fields as a portfolio or the registry holds (nested: the
+  larger reuse the smaller's texts); ``recombined``, one field, the built-in
+  clauses recombined (5,000: drawn from the 1,500 corpus's texts), far denser
+  in overlaps than real référentiels: a stress case.
 """
 
 from __future__ import annotations
@@ -313,50 +317,67 @@ def _pairs_job(*args: str) -> dict:
     return json.loads(lines[-1]) if lines else {}
 
 
+def _make_pairs_corpora(work: Path, kind: str, sizes: list[int]) -> dict[int, Path]:
+    corpora = {}
+    for n in sizes:
+        path = work / f"{kind}-{n}.pkl"
+        if not path.exists():
+            if kind == "fields":  # nested corpora: the larger ones reuse the smaller ones' texts
+                _pairs_job("make", str(path), "--kind", "fields", "--size", str(n))
+            elif n > 1500:  # drawn from the 1,500 corpus's texts: no model time
+                source = work / "recombined-1500.pkl"
+                if not source.exists():
+                    _pairs_job("make", str(source), "--size", "1500")
+                _pairs_job("make", str(path), "--size", str(n), "--draw-from", str(source), "--seed", "1")
+            else:
+                _pairs_job("make", str(path), "--size", str(n))
+        corpora[n] = path
+    for n in sorted(sizes, reverse=True):  # warm the embedding cache (cold: model time)
+        _pairs_job("run", str(corpora[n]), "--mode", "after")
+    return corpora
+
+
+PAIRS_KINDS = {
+    "fields": "many fields (benchmarks/data/fields: 40 fields + the built-in one; a portfolio, the registry)",
+    "recombined": "one field, dense (the built-in clauses recombined; 5,000: texts drawn from the 1,500 corpus)",
+}
+
+
 def bench_pairs(work: Path, sizes: list[int], before_sizes: list[int], before_rev: str,
-                recall_k: str = "10,20,50") -> None:
+                recall_k: str = "10,20,50", kinds: tuple[str, ...] = ("fields", "recombined")) -> None:
     print(f"\n## Pairs job: warm compute (views, embeddings from the cache, scoring, clusters), "
           f"one process per run; before = scoring of {before_rev}")
     work.mkdir(parents=True, exist_ok=True)
-    corpora = {}
-    for n in sizes:
-        path = work / f"pairs-{n}.pkl"
-        source = work / "pairs-1500.pkl"
-        if not path.exists():
-            make = ["make", str(path), "--size", str(n)]
-            if n > 1500:  # drawn from the 1,500 corpus's texts: no model time
-                if not source.exists():
-                    _pairs_job("make", str(source), "--size", "1500")
-                make += ["--draw-from", str(source), "--seed", "1"]
-            _pairs_job(*make)
-        corpora[n] = path
-        _pairs_job("run", str(path), "--mode", "after")  # warm the embedding cache (cold: model time)
-    print(f"{'competences':>11} {'certs':>5} {'mode':>6} {'compute':>9} {'scoring':>9} {'rows':>10} "
-          f"{'proposed':>9} {'peak RSS':>9} {'scoring Δ':>9}")
-    for n in sizes:
-        for mode in (["before"] if n in before_sizes else []) + ["after"]:
-            r = _pairs_job("run", str(corpora[n]), "--mode", mode, "--before-rev", before_rev)
+    corpora = {kind: _make_pairs_corpora(work, kind, sizes) for kind in kinds}
+    for kind in kinds:
+        print(f"\n### Corpus: {PAIRS_KINDS[kind]}")
+        print(f"{'competences':>11} {'certs':>5} {'mode':>6} {'compute':>9} {'scoring':>9} {'rows':>10} "
+              f"{'proposed':>9} {'per comp.':>9} {'blocks':>7} {'peak RSS':>9} {'scoring Δ':>9}")
+        for n in sizes:
+            for mode in (["before"] if n in before_sizes else []) + ["after"]:
+                r = _pairs_job("run", str(corpora[kind][n]), "--mode", mode, "--before-rev", before_rev)
+                if "error" in r:
+                    print(f"{n:>11} {'':>5} {mode:>6} failed: {r['error']}  [{load()}]")
+                    continue
+                print(f"{r['competences']:>11} {r['certifications']:>5} {mode:>6} {r['compute_s']:>8.1f}s "
+                      f"{r['score_s']:>8.1f}s {r['rows']:>10,} {r['proposed']:>9,} "
+                      f"{r['proposed'] / r['competences']:>9.1f} {r['blocks']:>7,} {r['peak_rss_gib']:>6.2f}GiB "
+                      f"{r['score_peak_growth_gib']:>6.2f}GiB  [{load()}]")
+            if n not in before_sizes:
+                print(f"{n:>11} {'':>5} {'before':>6} not run (every pair as a dict: ~{n * n / 1500**2 * 6.3:.0f} GiB "
+                      "by the 1,500 figure)")
+        print("\nProposals kept by the two-stage table (default top_k = 50): of the pairs exhaustive scoring "
+              "proposes, the share in a scored certification pair (kept, identical) and the share that are candidates")
+        for n in sizes:
+            r = _pairs_job("recall", str(corpora[kind][n]), "--k", recall_k, "--vectors", "weighted,main")
             if "error" in r:
-                print(f"{n:>11} {'':>5} {mode:>6} failed: {r['error']}  [{load()}]")
-                continue
-            print(f"{r['competences']:>11} {r['certifications']:>5} {mode:>6} {r['compute_s']:>8.1f}s "
-                  f"{r['score_s']:>8.1f}s {r['rows']:>10,} {r['proposed']:>9,} {r['peak_rss_gib']:>6.2f}GiB "
-                  f"{r['score_peak_growth_gib']:>6.2f}GiB  [{load()}]")
-        if n not in before_sizes:
-            print(f"{n:>11} {'':>5} {'before':>6} not run (every pair as a dict: ~{n * n / 1500**2 * 6.3:.0f} GiB "
-                  "by the 1,500 figure)")
-    print("\nProposals kept by the two-stage table (default top_k = 50): of the pairs exhaustive scoring "
-          "proposes, the share in a scored certification pair (kept, identical) and the share that are candidates")
-    for n in sizes:
-        r = _pairs_job("recall", str(corpora[n]), "--k", recall_k, "--vectors", "weighted,main")
-        if "error" in r:
-            print(f"{n:>6} competences: failed: {r['error']}")
-        for run in r.get("runs", []):
-            print(f"{r['competences']:>6} competences, {r['proposed']:,} proposed, k {run['k']:>3}, "
-                  f"vectors {run['vectors']:>8}: "
-                  f"kept {run['block_recall']:.4f} ({run['missed']} missed), candidates {run['pair_recall']:.3f}, "
-                  f"{run['blocks_scored']} of {r['certifications'] * (r['certifications'] - 1) // 2} "
-                  f"certification pairs scored  [{load()}]")
+                print(f"{n:>6} competences: failed: {r['error']}")
+            for run in r.get("runs", []):
+                print(f"{r['competences']:>6} competences, {r['proposed']:,} proposed, k {run['k']:>3}, "
+                      f"vectors {run['vectors']:>8}: "
+                      f"kept {run['block_recall']:.4f} ({run['missed']} missed), candidates {run['pair_recall']:.3f}, "
+                      f"{run['blocks_scored']} of {r['certifications'] * (r['certifications'] - 1) // 2} "
+                      f"certification pairs scored  [{load()}]")
 
 
 # ---------------------------------------------------------------- cli
@@ -385,6 +406,8 @@ def main() -> int:
     ap.add_argument("--pairs-sizes", default="500,1500,5000")
     ap.add_argument("--pairs-before-sizes", default="500,1500")
     ap.add_argument("--pairs-before", default="9c1ce6a", help="the commit whose scoring is 'before'")
+    ap.add_argument("--pairs-kinds", default="fields,recombined", help="corpora of the pairs job: " + ", ".join(
+        f"{k}: {v}" for k, v in PAIRS_KINDS.items()))
     ap.add_argument("--workdir", help="scratch folder (default: a temporary one, removed at the end)")
     args = ap.parse_args()
     only = set(args.only.split(","))
@@ -408,7 +431,8 @@ def main() -> int:
             bench_dask(work / "dask")
         if "pairs" in only:
             bench_pairs(work / "pairs", [int(s) for s in args.pairs_sizes.split(",") if s],
-                        [int(s) for s in args.pairs_before_sizes.split(",") if s], args.pairs_before)
+                        [int(s) for s in args.pairs_before_sizes.split(",") if s], args.pairs_before,
+                        kinds=tuple(k for k in args.pairs_kinds.split(",") if k))
     finally:
         if not args.workdir:
             shutil.rmtree(work, ignore_errors=True)

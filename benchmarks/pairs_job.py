@@ -63,6 +63,67 @@ def recombined_corpus(n_competences: int, seed: int = 0):
     return Corpus(certs)
 
 
+FIELDS = ROOT / "benchmarks" / "data" / "fields"
+
+
+def field_pools() -> list[list[tuple[str, str]]]:
+    """One pool per professional field: (bloc title, competence statement) pairs. The fields of
+    ``benchmarks/data/fields/`` (40 fields, 6 blocs x 10 statements each, written for this benchmark:
+    see its README), and the built-in and data/extra référentiels as one more field (relation client,
+    commerce)."""
+    from crossref.config import Config
+    from crossref.referentiels import load_corpus
+
+    pools = []
+    for path in sorted(FIELDS.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        pools.append([(b["title"], s) for b in data["blocs"] for s in b["competences"]])
+    base = load_corpus(Config().data_dir, [str(ROOT / s) for s in SOURCES])
+    titles = {b.id: b.title for cert in base for b in cert.blocs}
+    pools.append([(titles.get(c.bloc_id, ""), c.statement) for cert in base for c in cert.competences
+                  if c.statement])
+    return pools
+
+
+def _first_clause(statement: str) -> str:
+    head = statement.split(";")[0].split(", ")[0].strip().rstrip(".")
+    return head if len(head.split()) >= 4 else statement.rstrip(".")
+
+
+def fields_corpus(n_competences: int, seed: int = 2):
+    """A corpus of about ``n_competences`` competences spread over many professional fields, as a
+    portfolio or the registry is: each certification (25-45 competences, 3-6 blocs) belongs to one
+    field drawn at random; its competences are distinct statements of that field (grouped into blocs
+    as the field's blocs are, each bloc titled after its field bloc), 40 % of them followed by the
+    first clause of another statement of the field. Two certifications of one field overlap a lot,
+    of two fields little, so the proposals per competence stay in the range real référentiels show
+    instead of growing with the corpus. The corpora of one seed are nested: the first certifications
+    of a larger one are those of a smaller one."""
+    from crossref.model import Corpus
+
+    pools = field_pools()
+    rng = np.random.default_rng(seed)
+    certs = []
+    for cert, split in _skeletons(rng, n_competences, "FLD", "Certification du champ", lambda cid, b: ""):
+        pool = pools[int(rng.integers(len(pools)))]
+        size = sum(len(x) for x in split)
+        picks = np.sort(rng.choice(len(pool), size=min(size, len(pool)), replace=False))
+        if size > len(pool):
+            picks = np.sort(np.concatenate([picks, rng.choice(len(pool), size=size - len(pool))]))
+        extras = rng.random(size) < 0.4
+        others = rng.integers(len(pool), size=size)
+        for bloc, positions in zip(cert.blocs, split):
+            names = [pool[int(picks[m])][0] for m in positions]
+            bloc.title = max(set(names), key=names.count) if names else bloc.title
+            for m in positions:
+                statement = pool[int(picks[m])][1].rstrip(".")
+                if extras[m] and others[m] != picks[m]:
+                    statement = f"{statement} ; {_first_clause(pool[int(others[m])][1])}"
+                _add(cert, bloc, m, "", statement)
+        certs.append(cert)
+    return Corpus(certs)
+
+
 def _skeletons(rng, n_competences: int, prefix: str, label: str, bloc_title):
     """Empty certifications of 25-45 competences (3-6 blocs) until ``n_competences``: yields each
     with the competence positions of each bloc; the caller fills it before the next is drawn."""
@@ -143,9 +204,12 @@ def run(corpus_path: Path, mode: str, before_rev: str) -> dict:
     results = compute(config, corpus)
     total = time.perf_counter() - t
     pairs = results.pairs
+    # Every scored certification pair keeps at least its candidates' rows: the blocks scored.
+    blocks = len(set(zip(np.minimum(pairs["source_cert"], pairs["target_cert"]),
+                         np.maximum(pairs["source_cert"], pairs["target_cert"]))))
     return {"mode": mode, "competences": sum(len(c.competences) for c in corpus), "certifications": len(corpus.ids),
             "compute_s": total, **timing, "rows": len(pairs), "proposed": int((pairs["relation"] != "none").sum()),
-            "peak_rss_gib": _maxrss_gib()}
+            "blocks": blocks, "peak_rss_gib": _maxrss_gib()}
 
 
 def recall(corpus_path: Path, ks: list[int], how: list[str]) -> dict:
@@ -213,6 +277,8 @@ def main() -> int:
     ap.add_argument("corpus", type=Path)
     ap.add_argument("--size", type=int, default=500)
     ap.add_argument("--draw-from", type=Path, help="make: draw the texts from this corpus (drawn_corpus)")
+    ap.add_argument("--kind", choices=["recombined", "fields"], default="recombined",
+                    help="make: recombined built-in clauses (one field, dense) or many fields (fields_corpus)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--mode", choices=["before", "after"], default="after")
     ap.add_argument("--before-rev", default="9c1ce6a")
@@ -220,8 +286,12 @@ def main() -> int:
     ap.add_argument("--vectors", default="weighted,main")
     args = ap.parse_args()
     if args.what == "make":
-        corpus = (drawn_corpus(pickle.loads(args.draw_from.read_bytes()), args.size, args.seed) if args.draw_from
-                  else recombined_corpus(args.size, args.seed))
+        if args.draw_from:
+            corpus = drawn_corpus(pickle.loads(args.draw_from.read_bytes()), args.size, args.seed)
+        elif args.kind == "fields":
+            corpus = fields_corpus(args.size, args.seed)
+        else:
+            corpus = recombined_corpus(args.size, args.seed)
         args.corpus.write_bytes(pickle.dumps(corpus))
         return 0
     if args.what == "run":

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import groupby
 from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
-from crossref.features import BlockFeatures, adapter_similarity, block_features
+from crossref.features import BlockFeatures, block_features, standardised
 from crossref.matching import (ChannelStats, best_clause_pairs, best_clause_pairs_at, clause_coverage, dot_block,
                                segment_starts)
 
@@ -104,20 +105,70 @@ def make_block(emb: Any, stats: dict[str, ChannelStats], mcfg: "MatchingConfig",
 def block_of(ra: CertRows, rb: CertRows, a: str, b: str, weights: dict[str, float],
              stats: dict[str, ChannelStats], mcfg: "MatchingConfig") -> Block:
     """The block of two certifications' rows (:func:`cert_rows`)."""
-    sims = {c: dot_block(x, rb.vectors[c]) for c, x in ra.vectors.items()}
-    masks = {c: p[:, None] & rb.present[c][None, :] for c, p in ra.present.items()}
-    csims = ra.clauses @ rb.clauses.T
-    len_a, len_b = ra.clause_lengths, rb.clause_lengths
-    a_cov_b, b_cov_a = clause_coverage(csims, len_a, len_b)
-    sa, sb = segment_starts(len_a), segment_starts(len_b)
-    clause_max = np.maximum.reduceat(np.maximum.reduceat(csims, sa, axis=0), sb, axis=1)
-    adapter_sims = (adapter_similarity(ra.adapted, rb.adapted)
-                    if ra.adapted is not None and rb.adapted is not None else None)
-    feats = block_features(sims, weights, stats, masks, a_cov_b, b_cov_a, clause_max,
-                           ra.bloc_index, rb.bloc_index, ra.bloc_titles @ rb.bloc_titles.T,
-                           mcfg.hubness, mcfg.hubness_k, adapter_sims)
-    parts = {k: np.clip(dot_block(v, rb.parts[k]), 0.0, 1.0) for k, v in ra.parts.items()}
-    return Block(a, b, ra.members, rb.members, feats, parts, csims, len_a, len_b)
+    return next(blocks_against(ra, [(b, rb)], a, weights, stats, mcfg))
+
+
+# Partners whose products are computed together: bounds the stacked columns' memory.
+STACK_COLUMNS = 2048
+
+
+def blocks_against(ra: CertRows, partners: list[tuple[str, CertRows]], a: str, weights: dict[str, float],
+                   stats: dict[str, ChannelStats], mcfg: "MatchingConfig") -> Iterator[Block]:
+    """The blocks of ``a`` against each partner (id, rows), in order. The similarity products are
+    computed against the partners' stacked rows, one call per channel for several blocks: the
+    fixed cost of a small (sparse) product was most of a block's time at registry sizes."""
+    chunk: list[tuple[str, CertRows]] = []
+    width = 0
+    for n, (b, rb) in enumerate(partners):
+        chunk.append((b, rb))
+        width += len(rb.members)
+        if width >= STACK_COLUMNS or n == len(partners) - 1:
+            yield from _chunk_blocks(ra, chunk, a, weights, stats, mcfg)
+            chunk, width = [], 0
+
+
+def _stack(parts: list[Any]) -> Any:
+    if len(parts) == 1:
+        return parts[0]
+    if hasattr(parts[0], "tocsr"):
+        from scipy import sparse
+
+        return sparse.vstack(parts, format="csr")
+    return np.concatenate(parts)
+
+
+def _chunk_blocks(ra: CertRows, chunk: list[tuple[str, CertRows]], a: str, weights: dict[str, float],
+                  stats: dict[str, ChannelStats], mcfg: "MatchingConfig") -> Iterator[Block]:
+    rbs = [rb for _, rb in chunk]
+    sims = {c: dot_block(x, _stack([rb.vectors[c] for rb in rbs])) for c, x in ra.vectors.items()}
+    parts = {k: np.clip(dot_block(v, _stack([rb.parts[k] for rb in rbs])), 0.0, 1.0) for k, v in ra.parts.items()}
+    csims = dot_block(ra.clauses, _stack([rb.clauses for rb in rbs]))
+    # float32 like the other products, so a cell's value does not depend on the stacked partners.
+    raw_adapter = (dot_block(ra.adapted, _stack([rb.adapted for rb in rbs])).astype(np.float64)
+                   if ra.adapted is not None else None)
+    title_sims = dot_block(ra.bloc_titles, _stack([rb.bloc_titles for rb in rbs]))
+    len_a, sa = ra.clause_lengths, segment_starts(ra.clause_lengths)
+    col = cl = 0
+    for b, rb in chunk:
+        cols = slice(col, col + len(rb.members))
+        n_clauses = int(rb.clause_lengths.sum())
+        # Contiguous copies: numpy's sums (means, deviations) round by memory layout.
+        block_csims = np.ascontiguousarray(csims[:, cl:cl + n_clauses])
+        col, cl = cols.stop, cl + n_clauses
+        len_b = rb.clause_lengths
+        a_cov_b, b_cov_a = clause_coverage(block_csims, len_a, len_b)
+        clause_max = np.maximum.reduceat(np.maximum.reduceat(block_csims, sa, axis=0), segment_starts(len_b), axis=1)
+        masks = {c: p[:, None] & rb.present[c][None, :] for c, p in ra.present.items()}
+        feats = block_features({c: _part(s, cols) for c, s in sims.items()}, weights, stats, masks, a_cov_b,
+                               b_cov_a, clause_max, ra.bloc_index, rb.bloc_index, _part(title_sims, cols),
+                               mcfg.hubness, mcfg.hubness_k,
+                               standardised(_part(raw_adapter, cols)) if raw_adapter is not None else None)
+        yield Block(a, b, ra.members, rb.members, feats, {k: _part(v, cols) for k, v in parts.items()},
+                    block_csims, len_a, len_b)
+
+
+def _part(x: np.ndarray, cols: slice) -> np.ndarray:
+    return np.ascontiguousarray(x[:, cols])
 
 
 def certification_blocks(emb: Any, stats: dict[str, ChannelStats], mcfg: "MatchingConfig",
@@ -132,6 +183,6 @@ def certification_blocks(emb: Any, stats: dict[str, ChannelStats], mcfg: "Matchi
             rows[c] = cert_rows(emb, np.nonzero(certs == c)[0], clause_starts, adapter)
         return rows[c]
 
-    for a, b in certification_pairs(certs):
-        if only is None or frozenset((a, b)) in only:
-            yield block_of(of(a), of(b), a, b, emb.channels, stats, mcfg)
+    pairs = [(a, b) for a, b in certification_pairs(certs) if only is None or frozenset((a, b)) in only]
+    for a, group in groupby(pairs, key=lambda p: p[0]):
+        yield from blocks_against(of(a), [(b, of(b)) for _, b in group], a, emb.channels, stats, mcfg)

@@ -130,7 +130,11 @@ def adapted(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def adapter_similarity(fa: np.ndarray, fb: np.ndarray) -> np.ndarray:
     """(n_a, n_b) cosine of adapted vectors, standardised within the block: what transfers between
     certification pairs is which pairs stand out, not the level (it differs with the domains' distance)."""
-    s = np.asarray(fa, dtype=np.float64) @ np.asarray(fb, dtype=np.float64).T
+    return standardised(np.asarray(fa, dtype=np.float64) @ np.asarray(fb, dtype=np.float64).T)
+
+
+def standardised(s: np.ndarray) -> np.ndarray:
+    """``s`` centred and scaled on its own mean and standard deviation (a constant block: centred only)."""
     if s.size == 0:
         return s
     sd = s.std()

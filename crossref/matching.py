@@ -115,9 +115,16 @@ def channel_stats(x: np.ndarray, i: np.ndarray, j: np.ndarray) -> ChannelStats:
 
 
 def dot_block(a, b) -> np.ndarray:
-    """Dense cosine block a @ b.T for dense or sparse unit rows."""
-    s = a @ b.T
-    return np.asarray(s.todense() if hasattr(s, "todense") else s, dtype=np.float32)
+    """Dense cosine block a @ b.T for dense or sparse unit rows, as float32.
+
+    Dense products are summed in float64: BLAS sums float32 in an order that depends on the
+    matrices' shapes (a row vector, a small block, a large one), and the blocks of one
+    certification pair are computed against one or several partners at once; rounded from
+    float64, a cell's value does not depend on what it was computed with."""
+    if hasattr(a, "tocsr"):  # sparse: each cell sums its shared terms in one fixed order
+        s = a @ b.T
+        return np.asarray(s.todense() if hasattr(s, "todense") else s, dtype=np.float32)
+    return (np.asarray(a, dtype=np.float64) @ np.asarray(b, dtype=np.float64).T).astype(np.float32)
 
 
 def combine(sims: dict[str, np.ndarray], weights: dict[str, float],

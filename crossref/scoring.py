@@ -227,7 +227,9 @@ def _score_blocks(info: CompetenceViews, emb: Embeddings, artifact, mcfg,
 
 def _blocks_frame(info: CompetenceViews, emb: Embeddings, artifact, mcfg,
                   wanted: dict[tuple[int, int], tuple] | None, keep_proposed: bool) -> pd.DataFrame:
-    from crossref.blocks import block_of, cert_rows, certification_pairs
+    from itertools import groupby
+
+    from crossref.blocks import blocks_against, cert_rows, certification_pairs
     from crossref.matching import segment_starts
 
     certs = info.certs
@@ -238,18 +240,21 @@ def _blocks_frame(info: CompetenceViews, emb: Embeddings, artifact, mcfg,
     number = {c: n for n, c in enumerate(order)}
     kept = _Kept()
     checked = False
-    for a, b in certification_pairs(certs) if wanted is None else [(order[x], order[y]) for x, y in sorted(wanted)]:
-        for c in (a, b):
+    pairs = certification_pairs(certs) if wanted is None else [(order[x], order[y]) for x, y in sorted(wanted)]
+    for a, group in groupby(pairs, key=lambda p: p[0]):
+        partners = [b for _, b in group]
+        for c in (a, *partners):
             if c not in rows:
                 rows[c] = cert_rows(emb, members[c], clause_starts, artifact.adapter)
-        block = block_of(rows[a], rows[b], a, b, emb.channels, artifact.channels, mcfg)
-        if not checked:
-            artifact.model.check_names(block.features.names)
-            checked = True
-        cells = None
-        if wanted is not None:
-            si, sj = wanted[(number[a], number[b])]
-            cells = np.zeros((len(block.ia), len(block.ib)), dtype=bool)
-            cells[np.searchsorted(block.ia, si), np.searchsorted(block.ib, sj)] = True
-        kept.add(block, artifact.model, mcfg, cells, clause_starts, keep_proposed)
+        for block in blocks_against(rows[a], [(b, rows[b]) for b in partners], a, emb.channels,
+                                    artifact.channels, mcfg):
+            if not checked:
+                artifact.model.check_names(block.features.names)
+                checked = True
+            cells = None
+            if wanted is not None:
+                si, sj = wanted[(number[a], number[block.cert_b])]
+                cells = np.zeros((len(block.ia), len(block.ib)), dtype=bool)
+                cells[np.searchsorted(block.ia, si), np.searchsorted(block.ib, sj)] = True
+            kept.add(block, artifact.model, mcfg, cells, clause_starts, keep_proposed)
     return _frame(info, emb, kept)
