@@ -66,7 +66,7 @@ def recombined_corpus(n_competences: int, seed: int = 0):
 FIELDS = ROOT / "benchmarks" / "data" / "fields"
 
 
-def field_pools() -> list[list[tuple[str, str]]]:
+def field_pools() -> list[tuple[str, list[tuple[str, str]]]]:
     """One pool per professional field: (bloc title, competence statement) pairs. The fields of
     ``benchmarks/data/fields/`` (40 fields, 6 blocs x 10 statements each, written for this benchmark:
     see its README), and the built-in and data/extra référentiels as one more field (relation client,
@@ -77,11 +77,12 @@ def field_pools() -> list[list[tuple[str, str]]]:
     pools = []
     for path in sorted(FIELDS.glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
-        pools.append([(b["title"], s) for b in data["blocs"] for s in b["competences"]])
+        pools.append((data["domain"], [(b["title"], s) for b in data["blocs"] for s in b["competences"]]))
     base = load_corpus(Config().data_dir, [str(ROOT / s) for s in SOURCES])
     titles = {b.id: b.title for cert in base for b in cert.blocs}
-    pools.append([(titles.get(c.bloc_id, ""), c.statement) for cert in base for c in cert.competences
-                  if c.statement])
+    pools.append(("Relation client et commerce (référentiels réels)",
+                  [(titles.get(c.bloc_id, ""), c.statement) for cert in base for c in cert.competences
+                   if c.statement]))
     return pools
 
 
@@ -105,7 +106,8 @@ def fields_corpus(n_competences: int, seed: int = 2):
     rng = np.random.default_rng(seed)
     certs = []
     for cert, split in _skeletons(rng, n_competences, "FLD", "Certification du champ", lambda cid, b: ""):
-        pool = pools[int(rng.integers(len(pools)))]
+        domain, pool = pools[int(rng.integers(len(pools)))]
+        cert.title = f"{domain} ({cert.id})"  # the field, for the benchmark's cross-field counts
         size = sum(len(x) for x in split)
         picks = np.sort(rng.choice(len(pool), size=min(size, len(pool)), replace=False))
         if size > len(pool):
