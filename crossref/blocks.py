@@ -168,6 +168,7 @@ def _chunk_blocks(ra: CertRows, chunk: list[tuple[str, CertRows]], a: str, weigh
 
 
 def _part(x: np.ndarray, cols: slice) -> np.ndarray:
+    """One block's columns of a stacked product, as a contiguous array."""
     return np.ascontiguousarray(x[:, cols])
 
 
