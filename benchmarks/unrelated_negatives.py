@@ -86,17 +86,15 @@ def main() -> int:
 
     from crossref.blocks import certification_blocks
     from crossref.calibration import (LabelledBlock, _best_threshold, _bootstrap, cert_pair, fit_block_adapter, labelled_blocks)
-    from crossref.config import Config
+    from crossref.config import DEFAULT_DATA_DIR, Config
     from crossref.corpus_views import competence_views, lexical_texts
     from crossref.embeddings import embed_views, measure_channel_statistics
     from crossref.features import adapted
     from crossref.fitting import adapter_data, read_references
     from crossref.adapter import adapter_channels, stack_channels
     from crossref.model import Corpus
-    from crossref.pair_model import fit_pair_model
     from crossref.referentiels import load_corpus
     from crossref.scoring import block_directions, sparse_wide
-    from crossref.config import DEFAULT_DATA_DIR
 
     t0 = time.perf_counter()
     config = Config()
@@ -170,7 +168,7 @@ def main() -> int:
         y = np.concatenate([b.y for b in cf + negs])
         sw = np.concatenate([np.full(len(b.y), 1.0 / len(b.y)) for b in cf]
                             + [np.full(len(b.y), weight * len(cf) / len(negs) / len(b.y)) for b in negs])
-        model = _weighted_model(x, y, sw, fit_pair_model, names, use_abs)
+        model = _weighted_model(x, y, sw, names, use_abs)
         pr = np.concatenate([model.predict(b.x) for b in cf])
         threshold = _best_threshold(pr, np.concatenate([b.y for b in cf]))
         return model, adapter, threshold
@@ -210,8 +208,8 @@ def main() -> int:
     return 0
 
 
-def _weighted_model(x, y, sw, fit_pair_model, names, use_abs):
-    """fit_pair_model with explicit sample weights (its groups weigh certification pairs equally)."""
+def _weighted_model(x, y, sw, names, use_abs):
+    """crossref.pair_model.fit_pair_model with explicit sample weights (its groups weigh certification pairs equally)."""
     from sklearn.linear_model import LogisticRegression
 
     from crossref.pair_model import PairModel

@@ -98,14 +98,8 @@ def make_block(emb: Any, stats: dict[str, ChannelStats], mcfg: "MatchingConfig",
     adds it inside each fold). ``members``: the competences' positions of a and b when the
     caller has them (else found in ``certs``)."""
     ia, ib = members if members is not None else (np.nonzero(certs == a)[0], np.nonzero(certs == b)[0])
-    return block_of(cert_rows(emb, ia, clause_starts, adapter), cert_rows(emb, ib, clause_starts, adapter),
-                    a, b, emb.channels, stats, mcfg)
-
-
-def block_of(ra: CertRows, rb: CertRows, a: str, b: str, weights: dict[str, float],
-             stats: dict[str, ChannelStats], mcfg: "MatchingConfig") -> Block:
-    """The block of two certifications' rows (:func:`cert_rows`)."""
-    return next(blocks_against(ra, [(b, rb)], a, weights, stats, mcfg))
+    rb = cert_rows(emb, ib, clause_starts, adapter)
+    return next(blocks_against(cert_rows(emb, ia, clause_starts, adapter), [(b, rb)], a, emb.channels, stats, mcfg))
 
 
 # Partners whose products are computed together: bounds the stacked columns' memory.
@@ -174,8 +168,11 @@ def _part(x: np.ndarray, cols: slice) -> np.ndarray:
 
 def certification_blocks(emb: Any, stats: dict[str, ChannelStats], mcfg: "MatchingConfig",
                          certs: np.ndarray, only: set[frozenset[str]] | None = None,
-                         adapter: "Adapter | None" = None) -> Iterator[Block]:
-    """Every certification pair's block, in corpus order (``only``: a subset of pairs)."""
+                         adapter: "Adapter | None" = None,
+                         pairs: list[tuple[str, str]] | None = None) -> Iterator[Block]:
+    """Every certification pair's block, in corpus order (``only``: a subset of pairs; ``pairs``:
+    exactly these (A, B) pairs, grouped by A). Each certification's rows are sliced once, and A's
+    blocks are computed together (:func:`blocks_against`)."""
     clause_starts = segment_starts(emb.clause_lengths)
     rows: dict[str, CertRows] = {}
 
@@ -184,6 +181,7 @@ def certification_blocks(emb: Any, stats: dict[str, ChannelStats], mcfg: "Matchi
             rows[c] = cert_rows(emb, np.nonzero(certs == c)[0], clause_starts, adapter)
         return rows[c]
 
-    pairs = [(a, b) for a, b in certification_pairs(certs) if only is None or frozenset((a, b)) in only]
+    if pairs is None:
+        pairs = [(a, b) for a, b in certification_pairs(certs) if only is None or frozenset((a, b)) in only]
     for a, group in groupby(pairs, key=lambda p: p[0]):
         yield from blocks_against(of(a), [(b, of(b)) for _, b in group], a, emb.channels, stats, mcfg)

@@ -227,34 +227,24 @@ def _score_blocks(info: CompetenceViews, emb: Embeddings, artifact, mcfg,
 
 def _blocks_frame(info: CompetenceViews, emb: Embeddings, artifact, mcfg,
                   wanted: dict[tuple[int, int], tuple] | None, keep_proposed: bool) -> pd.DataFrame:
-    from itertools import groupby
-
-    from crossref.blocks import blocks_against, cert_rows, certification_pairs
+    from crossref.blocks import certification_blocks, certification_pairs
     from crossref.matching import segment_starts
 
     certs = info.certs
     clause_starts = segment_starts(emb.clause_lengths)
     order = list(dict.fromkeys(certs.tolist()))
-    members = {c: np.nonzero(certs == c)[0] for c in order}
-    rows = {}  # each certification's rows, sliced once: it takes part in many blocks
     number = {c: n for n, c in enumerate(order)}
     kept = _Kept()
     checked = False
     pairs = certification_pairs(certs) if wanted is None else [(order[x], order[y]) for x, y in sorted(wanted)]
-    for a, group in groupby(pairs, key=lambda p: p[0]):
-        partners = [b for _, b in group]
-        for c in (a, *partners):
-            if c not in rows:
-                rows[c] = cert_rows(emb, members[c], clause_starts, artifact.adapter)
-        for block in blocks_against(rows[a], [(b, rows[b]) for b in partners], a, emb.channels,
-                                    artifact.channels, mcfg):
-            if not checked:
-                artifact.model.check_names(block.features.names)
-                checked = True
-            cells = None
-            if wanted is not None:
-                si, sj = wanted[(number[a], number[block.cert_b])]
-                cells = np.zeros((len(block.ia), len(block.ib)), dtype=bool)
-                cells[np.searchsorted(block.ia, si), np.searchsorted(block.ib, sj)] = True
-            kept.add(block, artifact.model, mcfg, cells, clause_starts, keep_proposed)
+    for block in certification_blocks(emb, artifact.channels, mcfg, certs, adapter=artifact.adapter, pairs=pairs):
+        if not checked:
+            artifact.model.check_names(block.features.names)
+            checked = True
+        cells = None
+        if wanted is not None:
+            si, sj = wanted[(number[block.cert_a], number[block.cert_b])]
+            cells = np.zeros((len(block.ia), len(block.ib)), dtype=bool)
+            cells[np.searchsorted(block.ia, si), np.searchsorted(block.ib, sj)] = True
+        kept.add(block, artifact.model, mcfg, cells, clause_starts, keep_proposed)
     return _frame(info, emb, kept)
