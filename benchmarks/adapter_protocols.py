@@ -30,9 +30,7 @@ from crossref.calibration import fit_model, fit_with_adapter, with_adapter_colum
 from crossref.config import Config  # noqa: E402
 from crossref.fitting import read_references, reference_data  # noqa: E402
 
-DEFAULT_GOLD = [ROOT.parent / "shared" / "gold" / "dev_alignment.csv",
-                ROOT / "data" / "reference" / "team_alignment.csv",
-                ROOT / "data" / "reference" / "builtin_alignment.csv"]
+from benchmarks.reference_sets import data_paths, gold_paths  # noqa: E402
 
 
 def folds(blocks, protocol):
@@ -123,8 +121,8 @@ def main() -> int:
     ap.add_argument("--gold", action="append", help="reference alignment CSV (repeatable)")
     ap.add_argument("--protocol", action="append", choices=["pair", "new-cert", "both-new"])
     args = ap.parse_args()
-    gold = read_references(args.gold or [str(p) for p in DEFAULT_GOLD if p.exists()])
-    _, data, candidates, names, _, _, adapter_data = reference_data(Config(), gold, [ROOT / "data" / "extra"])
+    gold = read_references(args.gold or gold_paths())
+    _, data, candidates, names, _, _, adapter_data = reference_data(Config(), gold, data_paths())
     blocks = [b for b in data if b.y.any()]
     for protocol in args.protocol or ["pair", "new-cert", "both-new"]:
         base = units(*directed(blocks, names, None, protocol), gold, candidates)

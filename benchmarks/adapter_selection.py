@@ -37,9 +37,7 @@ from crossref.config import Config  # noqa: E402
 from crossref.features import ADAPTER_FEATURE  # noqa: E402
 from crossref.fitting import read_references, reference_data  # noqa: E402
 
-DEFAULT_GOLD = [ROOT.parent / "shared" / "gold" / "dev_alignment.csv",
-                ROOT / "data" / "reference" / "team_alignment.csv",
-                ROOT / "data" / "reference" / "builtin_alignment.csv"]
+from benchmarks.reference_sets import data_paths, gold_paths  # noqa: E402
 GRID = [AdapterSettings(r, s, w) for r, s, w in itertools.product((8, 16, 32), (30, 60, 120), (0.03, 0.1, 0.3))]
 
 
@@ -73,8 +71,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--gold", action="append", help="reference alignment CSV (repeatable)")
     args = ap.parse_args()
-    gold = read_references(args.gold or [str(p) for p in DEFAULT_GOLD if p.exists()])
-    _, data, candidates, names, _, _, adapter_data = reference_data(Config(), gold, [ROOT / "data" / "extra"])
+    gold = read_references(args.gold or gold_paths())
+    _, data, candidates, names, _, _, adapter_data = reference_data(Config(), gold, data_paths())
     assert adapter_data is not None
     blocks = [b for b in data if b.y.any()]
     full_names = names + (ADAPTER_FEATURE,)

@@ -26,8 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-GOLD = ["../shared/gold/dev_alignment.csv", "data/reference/team_alignment.csv",
-        "data/reference/builtin_alignment.csv"]
+from benchmarks.reference_sets import data_paths, gold_paths  # noqa: E402
 
 
 def reference_coverage(gold, corpus, source: str, target: str) -> dict[str, float]:
@@ -78,9 +77,9 @@ def main() -> int:
     from crossref.pipeline import compute
 
     config = Config()
-    gold = read_references(GOLD)
+    gold = read_references(gold_paths())
     rows = []
-    for key, artifact, corpus in fold_artifacts(config, gold, ["data/extra"]):
+    for key, artifact, corpus in fold_artifacts(config, gold, data_paths()):
         a, b = sorted(key)
         sub = Corpus([c for c in corpus if c.id in key])
         pairs = compute(config, sub, artifact).pairs

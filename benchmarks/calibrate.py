@@ -20,14 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.reference_sets import data_paths, gold_paths  # noqa: E402
 from crossref.calibration import save_artifact  # noqa: E402
 from crossref.config import Config  # noqa: E402
 from crossref.fitting import calibrate  # noqa: E402
 
-DEFAULT_GOLD = [ROOT.parent / "shared" / "gold" / "dev_alignment.csv",
-                ROOT / "data" / "reference" / "team_alignment.csv",
-                ROOT / "data" / "reference" / "builtin_alignment.csv"]
-EXTRA = [ROOT / "data" / "extra"]
 
 BASE = {"use-multilingual:text": 1.0, "lexical:full": 1.0, "use-multilingual:core": 0.3}
 VARIANTS = {
@@ -44,7 +41,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="only the default variant")
     ap.add_argument("--write", action="store_true", help="write the default variant's artifact")
     args = ap.parse_args()
-    gold = args.gold or [str(p) for p in DEFAULT_GOLD if p.exists()]
+    gold = args.gold or gold_paths()
     base = Config()
     print(f"reference files: {', '.join(Path(g).name for g in gold)}")
     print(f"{'variant (leave-one-certification-pair-out, pooled)':55s} {'H@1':>5s} {'H@3':>5s} {'MRR':>5s} "
@@ -54,7 +51,7 @@ def main() -> int:
             continue
         cfg = base if channels is None else replace(base, matching=replace(base.matching, channels=channels))
         t = time.perf_counter()
-        artifact, report = calibrate(cfg, gold, EXTRA)
+        artifact, report = calibrate(cfg, gold, data_paths())
         m = report.metrics
         print(f"{name:55s} {m['hits_at_1'].value:5.3f} {m['hits_at_3'].value:5.3f} {m['mrr'].value:5.3f} "
               f"{m['precision'].value:5.3f} {m['recall'].value:5.3f} {m['f1'].value:5.3f}  "

@@ -66,10 +66,11 @@ def agreement(p1: dict, p2: dict, universe: int) -> dict[str, float]:
 
 
 def competence_counts() -> dict[str, int]:
+    from benchmarks.reference_sets import data_paths
     from crossref.config import Config
     from crossref.referentiels import load_corpus
 
-    corpus = load_corpus(Config().data_dir, [ROOT / "data" / "extra"])
+    corpus = load_corpus(Config().data_dir, data_paths())
     return {c.id: sum(1 for x in c.competences if x.kind != "savoir") for c in corpus}
 
 

@@ -41,8 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-REFERENCES = ["../shared/gold/dev_alignment.csv", "data/reference/team_alignment.csv",
-              "data/reference/builtin_alignment.csv"]
+from benchmarks.reference_sets import data_paths, gold_paths  # noqa: E402
 
 
 def field_certifications():
@@ -98,12 +97,12 @@ def main() -> int:
 
     t0 = time.perf_counter()
     config = Config()
-    gold = read_references([ROOT / p for p in REFERENCES])
+    gold = read_references(gold_paths())
     builtin = load_corpus(str(DEFAULT_DATA_DIR))
     info_b = competence_views(builtin)
     lexical = lexical_texts(info_b)
     stats = measure_channel_statistics(embed_views(config, info_b, lexical), info_b.certs)
-    real = load_corpus(config.data_dir, [str(ROOT / "data" / "extra")])
+    real = load_corpus(config.data_dir, data_paths())
     fields = field_certifications()
     train_fields = {c.id for n, c in enumerate(fields) if n % 2 == 0}
     corpus = Corpus([*real, *fields])

@@ -122,24 +122,31 @@ def _read(path):
         return list(csv.DictReader(fh))
 
 
-def test_team_reference_alignment_is_shipped_with_provenance():
+@pytest.mark.parametrize("name, passes, agreement, minimum", [
+    ("team_alignment.csv", "passes", "agreement.json", 150),
+    ("tp_alignment.csv", "passes_tp", "agreement_tp.json", 50),
+])
+def test_team_reference_alignment_is_shipped_with_provenance(name, passes, agreement, minimum):
     from crossref.referentiels import load_corpus
 
-    rows = _read(REFERENCE / "team_alignment.csv")
-    corpus = load_corpus(Config().data_dir, [ROOT / "data" / "extra"])
+    rows = _read(REFERENCE / name)
+    corpus = load_corpus(Config().data_dir, [ROOT / "data" / "extra", REFERENCE / "referentiels"])
     known = {c.id for cert in corpus for c in cert.competences}
     builtin = set(load_corpus(Config().data_dir).ids)
-    assert len(rows) >= 150
+    assert len(rows) >= minimum
     pairs = {frozenset((r["source"].split(":")[0], r["target"].split(":")[0])) for r in rows}
     assert len(pairs) >= 4 and all(p - builtin for p in pairs)
     assert {r["source"] for r in rows} | {r["target"] for r in rows} <= known
     assert {r["relation"] for r in rows} <= {"equivalent", "partial"}
     assert {r["origin"] for r in rows} <= {"agreed", "adjudicated"}
-    agreement = json.loads((REFERENCE / "agreement.json").read_text())
-    assert 0 < agreement["overall"]["pair_f1"] <= 1
-    # Two passes and an adjudication for every certification pair.
-    for p in (REFERENCE / "passes").glob("*.pass1.csv"):
-        assert p.with_name(p.name.replace("pass1", "pass2")).exists()
+    report = json.loads((REFERENCE / agreement).read_text())
+    assert 0 < report["overall"]["pair_f1"] <= 1
+    # Two passes for every certification pair, and every certification pair of the file among them.
+    annotated = {frozenset(f.name.removesuffix(".pass1.csv").split("__"))
+                 for f in (REFERENCE / passes).glob("*.pass1.csv")}
+    for f in (REFERENCE / passes).glob("*.pass1.csv"):
+        assert f.with_name(f.name.replace("pass1", "pass2")).exists()
+    assert pairs <= annotated
 
 
 @pytest.mark.skipif(not DEV.exists(), reason="../shared/gold/dev_alignment.csv is not present")
