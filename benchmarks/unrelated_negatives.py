@@ -25,6 +25,11 @@ Measured on 2026-12-02 (about 25 minutes on 2 cores), negative weight 1.0:
     base     Hits@1 0.734 MRR 0.830 F1 0.538 | 2.92 per reference competence, 1.04 per field competence
     neg      Hits@1 0.726 MRR 0.823 F1 0.500 | 1.48, 1.66
     neg+abs  Hits@1 0.731 MRR 0.829 F1 0.447 | 1.07, 1.56
+Measured again on 2026-12-03 with the 24 certification pairs (titres professionnels added; ~19 min
+for the two variants; the proposal counts now include the titres professionnels' competences):
+    base     Hits@1 0.762 MRR 0.851 F1 0.576 | 5.38 per reference competence (over 20 fields), 0.68 per
+             field competence and other field
+    neg      Hits@1 0.754 MRR 0.846 F1 0.555 | 1.36, 0.54
 """
 
 from __future__ import annotations
