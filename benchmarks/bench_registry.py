@@ -101,43 +101,48 @@ def git_module(rev: str, path: str, name: str):
 
 
 def bench_ann(sizes: list[int], n_queries: int, k: int = 10) -> None:
+    print(f"\n## Top-{k}: exact (blockwise) vs FAISS IVF-Flat, synthetic 512-d unit vectors, "
+          f"{n_queries:,} queries")
+    for n in sizes:
+        _bench_ann_size(n, n_queries, k)
+    print(f"  {rss()}")
+
+
+def _bench_ann_size(n: int, n_queries: int, k: int) -> None:
+    """One size of :func:`bench_ann` (its own function: the vectors are freed on return)."""
     from crossref.ann import AnnIndex
     from crossref.neighbours import topk_search
     from crossref.retrieval import candidates, topk_exact
 
-    print(f"\n## Top-{k}: exact (blockwise) vs FAISS IVF-Flat, synthetic 512-d unit vectors, "
-          f"{n_queries:,} queries")
-    for n in sizes:
-        x = synthetic_vectors(n)
-        q = x[:n_queries]
-        groups = np.arange(n)  # exclude the query itself
-        def best(fn, runs=2):  # best of two: other jobs share the cores
-            times = []
-            for _ in range(runs):
-                t = time.perf_counter()
-                out = fn()
-                times.append(time.perf_counter() - t)
-            return min(times), out
+    x = synthetic_vectors(n)
+    q = x[:n_queries]
+    groups = np.arange(n)  # exclude the query itself
 
-        t_mm, _ = best(lambda: (q @ x.T)[:, :1])
-        t_ex, exact = best(lambda: candidates(q, x, k, query_groups=groups[:n_queries], item_groups=groups,
-                                              per_group=False, method="exact"))
-        t_old, _ = best(lambda: topk_search(q, x, k + 1))
-        print(f"n={n:,}: plain matmul {n_queries / t_mm:7.0f} q/s | exact top-{k} {n_queries / t_ex:7.0f} q/s "
-              f"(former topk_search {n_queries / t_old:7.0f} q/s)  [{load()}]")
-        t = time.perf_counter()
-        index = AnnIndex.build(x)
-        t_build = time.perf_counter() - t
-        t_ann, approx = best(lambda: candidates(q, x, k, query_groups=groups[:n_queries], item_groups=groups,
-                                                per_group=False, method="ann", index=index))
-        recall = len(exact.pairs() & approx.pairs()) / max(len(exact.pairs()), 1)
-        print(f"        FAISS IVF (nlist {index.index.nlist}, nprobe {index.nprobe}): build {t_build:5.1f} s, "
-              f"{n_queries / t_ann:7.0f} q/s = {t_ex / t_ann:4.1f}x exact, recall@{k} {recall:.3f} "
-              f"(all {n:,} queries: exact ~{n / (n_queries / t_ex) / 60:.1f} min, "
-              f"ANN ~{(t_build + n / (n_queries / t_ann)) / 60:.1f} min incl. build)  [{load()}]")
-        assert topk_exact(q[:5], x, k)[1].shape == (5, k)
-        del x, index
-    print(f"  {rss()}")
+    def best(fn, runs=2):  # best of two: other jobs share the cores
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            out = fn()
+            times.append(time.perf_counter() - t)
+        return min(times), out
+
+    t_mm, _ = best(lambda: (q @ x.T)[:, :1])
+    t_ex, exact = best(lambda: candidates(q, x, k, query_groups=groups[:n_queries], item_groups=groups,
+                                          per_group=False, method="exact"))
+    t_old, _ = best(lambda: topk_search(q, x, k + 1))
+    print(f"n={n:,}: plain matmul {n_queries / t_mm:7.0f} q/s | exact top-{k} {n_queries / t_ex:7.0f} q/s "
+          f"(former topk_search {n_queries / t_old:7.0f} q/s)  [{load()}]")
+    t = time.perf_counter()
+    index = AnnIndex.build(x)
+    t_build = time.perf_counter() - t
+    t_ann, approx = best(lambda: candidates(q, x, k, query_groups=groups[:n_queries], item_groups=groups,
+                                            per_group=False, method="ann", index=index))
+    recall = len(exact.pairs() & approx.pairs()) / max(len(exact.pairs()), 1)
+    print(f"        FAISS IVF (nlist {index.index.nlist}, nprobe {index.nprobe}): build {t_build:5.1f} s, "
+          f"{n_queries / t_ann:7.0f} q/s = {t_ex / t_ann:4.1f}x exact, recall@{k} {recall:.3f} "
+          f"(all {n:,} queries: exact ~{n / (n_queries / t_ex) / 60:.1f} min, "
+          f"ANN ~{(t_build + n / (n_queries / t_ann)) / 60:.1f} min incl. build)  [{load()}]")
+    assert topk_exact(q[:5], x, k)[1].shape == (5, k)
 
 
 # ---------------------------------------------------------------- registry
