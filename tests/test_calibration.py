@@ -42,6 +42,17 @@ def test_artifact_has_provenance_and_out_of_sample_figures():
         assert low <= oos["metrics"][key]["value"] <= high
 
 
+
+def test_shipped_artifact_is_fitted_on_every_shipped_reference_file():
+    """Changing or adding a reference alignment without recalibrating fails here."""
+    from crossref.calibration import reference_provenance
+
+    prov = load_artifact(Config().matching.calibration).provenance
+    shipped = sorted(REFERENCE.glob("*_alignment.csv"))
+    assert len(shipped) >= 3
+    assert reference_provenance(shipped).items() <= prov["reference_files"].items()
+
+
 def test_misspelt_or_extra_channel_is_an_error_never_a_remeasure():
     cfg = Config()
     art = load_artifact(cfg.matching.calibration)
