@@ -58,6 +58,10 @@ class MatchingConfig:
     # rows kept for the candidates, the proposed and the reviewed pairs.
     top_k: int = 50
     max_block_pairs: int = 50_000
+    # Up to this many certification pairs, the second stage scores every one of them (about 4 ms
+    # each), not only those holding a candidate: then every proposed pair is in the table, as
+    # with exhaustive scoring. Beyond (hundreds of certifications), no bound guarantees it.
+    max_scored_blocks: int = 20_000
     # Scope direction: "broader"/"narrower" when one side's clause coverage of
     # the other exceeds the reverse by this margin.
     direction_margin: float = 0.08

@@ -67,6 +67,8 @@ RANGES: dict[str, Range] = {
     "matching.top_k": POSITIVE_INT,
     # 0 would keep no pair of a large block (pairs silently dropped).
     "matching.max_block_pairs": POSITIVE_INT,
+    # 0: only the certification pairs holding a candidate or a reviewed pair are scored.
+    "matching.max_scored_blocks": Range(0),
     "matching.direction_margin": UNIT,
     "passerelles.full_coverage": UNIT,
     "passerelles.partial_coverage": UNIT,

@@ -5,8 +5,9 @@ score per pair, :func:`crossref.matching.relations` the relation, clause
 coverage the direction. A small corpus (at most ``matching.max_block_pairs``
 pairs of competences of different certifications) keeps every pair. Beyond,
 the candidate stage (:mod:`crossref.pair_candidates`) gives every competence's
-``top_k`` nearest competences of other certifications; only the blocks that
-hold a candidate or a reviewed pair are scored (densely: a pair's features
+``top_k`` nearest competences of other certifications; every block is scored
+while there are at most ``matching.max_scored_blocks`` of them, beyond only the
+blocks that hold a candidate or a reviewed pair (densely: a pair's features
 depend on its whole block), and rows are kept for the candidates, the
 proposed pairs and the reviewed pairs: O(N·k) rows, each exactly as exhaustive
 scoring gives it. Rows come in both orientations and are built with array
@@ -190,7 +191,22 @@ def score_pairs(info: CompetenceViews, emb: Embeddings, config: Config, artifact
         ri, rj = reviewed_positions(info, reviewed)
         i, j = np.concatenate([i, ri]), np.concatenate([j, rj])
         keep_proposed = True
-    return _score_blocks(info, emb, artifact, mcfg, _wanted_by_block(certs, i, j), keep_proposed)
+    wanted = _wanted_by_block(certs, i, j)
+    if only is None:
+        wanted = _with_every_block(certs, wanted, mcfg.max_scored_blocks)
+    return _score_blocks(info, emb, artifact, mcfg, wanted, keep_proposed)
+
+
+def _with_every_block(certs: np.ndarray, wanted: dict[tuple[int, int], tuple],
+                      limit: int) -> dict[tuple[int, int], tuple]:
+    """``wanted`` with every certification pair (no wanted cell in those it lacked) when there are
+    at most ``limit`` of them: a block without a candidate may still hold a proposed pair."""
+    n = len(np.unique(certs))
+    if n * (n - 1) // 2 > limit:
+        return wanted
+    empty = np.zeros(0, dtype=np.int64)
+    every = {(x, y): wanted.get((x, y), (empty, empty)) for x in range(n) for y in range(x + 1, n)}
+    return every
 
 
 # Channels wider than this (the lexical TF-IDF: ~13,000 n-grams, a few hundred per text) are

@@ -129,11 +129,15 @@ def _top_k_other(views: CompetenceViews, emb: Embeddings, k: int) -> set[tuple[s
     return found | {(t, s) for s, t in found}
 
 
+many_corpora = st.lists(st.lists(st.integers(1, 3), min_size=1, max_size=2), min_size=2, max_size=7)
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(corpora, st.integers(1, 4), st.integers(0, 10_000), st.data())
-def test_pruned_table_rows_are_the_exhaustive_rows(sizes, k, seed, data):
+@given(many_corpora, st.integers(1, 4), st.integers(0, 10_000), st.booleans(), st.data())
+def test_pruned_table_rows_are_the_exhaustive_rows(sizes, k, seed, every_block, data):
     """The candidate path keeps exactly: the candidates, the reviewed pairs, and every proposed pair
-    of the blocks it scores; each kept row is the exhaustive row, column for column."""
+    of the blocks it scores (all of them up to max_scored_blocks, else those holding a candidate or
+    a reviewed pair); each kept row is the exhaustive row, column for column."""
     from dataclasses import replace
 
     from crossref.tables import PAIR_COLUMNS
@@ -142,7 +146,8 @@ def test_pruned_table_rows_are_the_exhaustive_rows(sizes, k, seed, data):
     full = score_pairs(views, emb, CONFIG, ARTIFACT, exhaustive=True)
     cross = list(zip(full["source"], full["target"]))
     reviewed = data.draw(st.lists(st.sampled_from(cross), max_size=3))
-    config = replace(CONFIG, matching=replace(CONFIG.matching, top_k=k))
+    config = replace(CONFIG, matching=replace(CONFIG.matching, top_k=k,
+                                              max_scored_blocks=10_000 if every_block else 0))
     pruned = score_pairs(views, emb, config, ARTIFACT, reviewed=reviewed, exhaustive=False)
     key = ["source", "target"]
     merged = pruned.merge(full, on=key, suffixes=("", "_full"))
@@ -151,10 +156,40 @@ def test_pruned_table_rows_are_the_exhaustive_rows(sizes, k, seed, data):
         assert (merged[col] == merged[f"{col}_full"]).all(), col
     wanted = _top_k_other(views, emb, k) | set(reviewed) | {(t, s) for s, t in reviewed}
     cert = dict(zip(views.ids, views.certs))
-    scored = {frozenset((cert[s], cert[t])) for s, t in wanted}
+    scored = ({frozenset((cert[s], cert[t])) for s, t in cross} if every_block
+              else {frozenset((cert[s], cert[t])) for s, t in wanted})
     proposed = {(s, t) for s, t, r in zip(full["source"], full["target"], full["relation"])
                 if r != "none" and frozenset((cert[s], cert[t])) in scored}
     assert set(zip(pruned["source"], pruned["target"])) == wanted | proposed
+
+
+def test_blocks_without_a_candidate_are_scored_up_to_max_scored_blocks():
+    """Ten certifications and one candidate per competence: some certification pairs hold no
+    candidate. Within max_scored_blocks their proposed pairs are kept (the table's proposals are
+    exhaustive scoring's); with 0 those blocks are not scored and keep no row."""
+    from dataclasses import replace
+
+    key = ["source", "target"]
+    for seed in range(20):  # random vectors: find a corpus with proposals in a block without a candidate
+        views, emb = synthetic([[2, 2]] * 10, seed)
+        full = score_pairs(views, emb, CONFIG, ARTIFACT, exhaustive=True)
+        cert = dict(zip(views.ids, views.certs))
+        with_candidate = {frozenset((cert[s], cert[t])) for s, t in _top_k_other(views, emb, 1)}
+        proposed = full[full["relation"] != "none"][key]
+        lone = proposed[[frozenset((cert[s], cert[t])) not in with_candidate
+                         for s, t in zip(proposed["source"], proposed["target"])]]
+        if len(lone):
+            break
+    assert len(lone) > 0 and len(with_candidate) < 10 * 9 // 2
+    for limit, expect_lone in [(CONFIG.matching.max_scored_blocks, True), (0, False)]:
+        config = replace(CONFIG, matching=replace(CONFIG.matching, top_k=1, max_scored_blocks=limit))
+        pruned = score_pairs(views, emb, config, ARTIFACT, exhaustive=False)
+        assert (len(lone.merge(pruned, on=key)) == len(lone)) is expect_lone
+        assert len(lone.merge(pruned, on=key)) in (0, len(lone))
+    assert len(proposed.merge(pruned, on=key)) < len(proposed)
+    everything = score_pairs(views, emb, replace(CONFIG, matching=replace(CONFIG.matching, top_k=1)), ARTIFACT,
+                             exhaustive=False)
+    assert len(proposed.merge(everything, on=key)) == len(proposed)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
