@@ -645,6 +645,7 @@ BAD_CONFIG = {
     "NaN coverage": ({"passerelles": {"full_coverage": float("nan")}}, "passerelles.full_coverage", "NaN"),
     "top_k = -1": ({"matching": {"top_k": -1}}, "matching.top_k", "≥ 1"),
     "max_block_pairs = 0": ({"matching": {"max_block_pairs": 0}}, "matching.max_block_pairs", "≥ 1"),
+    "max_scored_blocks = -1": ({"matching": {"max_scored_blocks": -1}}, "matching.max_scored_blocks", "≥ 0"),
     "NaN channel weight": ({"matching": {"channels": {"lexical:full": float("nan")}}},
                            "matching.channels['lexical:full']", "NaN"),
     "coverage bounds in the wrong order": ({"passerelles": {"full_coverage": 0.3, "partial_coverage": 0.6}},
