@@ -205,8 +205,7 @@ def _with_every_block(certs: np.ndarray, wanted: dict[tuple[int, int], tuple],
     if n * (n - 1) // 2 > limit:
         return wanted
     empty = np.zeros(0, dtype=np.int64)
-    every = {(x, y): wanted.get((x, y), (empty, empty)) for x in range(n) for y in range(x + 1, n)}
-    return every
+    return {(x, y): wanted.get((x, y), (empty, empty)) for x in range(n) for y in range(x + 1, n)}
 
 
 # Channels wider than this (the lexical TF-IDF: ~13,000 n-grams, a few hundred per text) are
