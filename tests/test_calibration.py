@@ -42,7 +42,6 @@ def test_artifact_has_provenance_and_out_of_sample_figures():
         assert low <= oos["metrics"][key]["value"] <= high
 
 
-
 def test_shipped_artifact_is_fitted_on_every_shipped_reference_file():
     """Changing or adding a reference alignment without recalibrating fails here."""
     from crossref.calibration import reference_provenance
@@ -138,10 +137,11 @@ def _read(path):
     ("tp_alignment.csv", "passes_tp", "agreement_tp.json", 50),
 ])
 def test_team_reference_alignment_is_shipped_with_provenance(name, passes, agreement, minimum):
+    from benchmarks.reference_sets import data_paths
     from crossref.referentiels import load_corpus
 
     rows = _read(REFERENCE / name)
-    corpus = load_corpus(Config().data_dir, [ROOT / "data" / "extra", REFERENCE / "referentiels"])
+    corpus = load_corpus(Config().data_dir, data_paths())
     known = {c.id for cert in corpus for c in cert.competences}
     builtin = set(load_corpus(Config().data_dir).ids)
     assert len(rows) >= minimum
@@ -153,11 +153,10 @@ def test_team_reference_alignment_is_shipped_with_provenance(name, passes, agree
     report = json.loads((REFERENCE / agreement).read_text())
     assert 0 < report["overall"]["pair_f1"] <= 1
     # Two passes for every certification pair, and every certification pair of the file among them.
-    annotated = {frozenset(f.name.removesuffix(".pass1.csv").split("__"))
-                 for f in (REFERENCE / passes).glob("*.pass1.csv")}
-    for f in (REFERENCE / passes).glob("*.pass1.csv"):
+    first_passes = sorted((REFERENCE / passes).glob("*.pass1.csv"))
+    for f in first_passes:
         assert f.with_name(f.name.replace("pass1", "pass2")).exists()
-    assert pairs <= annotated
+    assert pairs <= {frozenset(f.name.removesuffix(".pass1.csv").split("__")) for f in first_passes}
 
 
 @pytest.mark.skipif(not DEV.exists(), reason="../shared/gold/dev_alignment.csv is not present")
