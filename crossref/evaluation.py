@@ -50,6 +50,7 @@ def read_gold(path: str | Path) -> list[GoldPair]:
         )
     reader.fieldnames = fieldnames
     pairs = []
+    lines: dict[frozenset[str], tuple[int, str]] = {}
     while True:
         try:
             row = next(reader)
@@ -72,6 +73,14 @@ def read_gold(path: str | Path) -> list[GoldPair]:
                     line=line, column=col,
                 ) from None
             ids.append(value)
+        if split_id(ids[0])[0] == split_id(ids[1])[0]:
+            raise InputError(path, f"paire d'une même certification ({split_id(ids[0])[0]}) : une référence "
+                             "relie deux certifications différentes", line=line, column="target")
+        key = frozenset(ids)
+        if key in lines:  # either orientation: an edit mistake, or two contradicting answers
+            raise InputError(path, f"paire {ids[0]} – {ids[1]} en double (déjà ligne {lines[key][0]}, "
+                             f"{lines[key][1]})", line=line, column="source")
+        lines[key] = (line, rel)
         pairs.append(GoldPair(ids[0], ids[1], rel))
     if not pairs:
         raise InputError(path, "aucune paire de référence")

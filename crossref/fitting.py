@@ -82,11 +82,20 @@ def adapter_data(emb, info, channels: tuple[str, ...]) -> AdapterData:
 
 
 def read_references(paths: Iterable[str | Path]) -> list[GoldPair]:
-    seen: dict[frozenset[str], GoldPair] = {}
+    """Every file's pairs, a pair listed by several files once; files that give one pair two
+    different relations are refused (which one to fit on is the user's decision, not ours)."""
+    from crossref.errors import InputError
+
+    seen: dict[frozenset[str], tuple[GoldPair, Path]] = {}
     for p in paths:
         for g in read_gold(p):
-            seen.setdefault(frozenset((g.source, g.target)), g)
-    return list(seen.values())
+            key = frozenset((g.source, g.target))
+            if key in seen and seen[key][0].relation != g.relation:
+                first, where = seen[key]
+                raise InputError(p, f"la paire {g.source} – {g.target} est {g.relation} ici mais "
+                                 f"{first.relation} dans {where.name} : les références se contredisent")
+            seen.setdefault(key, (g, Path(p)))
+    return [g for g, _ in seen.values()]
 
 
 def calibrate(config: Config, gold_paths: list[str | Path], extra: Iterable = (),

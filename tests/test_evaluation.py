@@ -197,6 +197,33 @@ def test_gold_bad_id(tmp_path: Path) -> None:
     assert err.line == 2 and err.column == "target"
 
 
+def test_gold_pair_inside_one_certification_is_refused(tmp_path: Path) -> None:
+    err = _error(_gold(tmp_path, "source,target,relation\nA:a1,B:b1,partial\nA:a1,A:a2,partial\n"))
+    assert err.line == 3 and err.column == "target" and "même certification (A)" in str(err)
+
+
+@pytest.mark.parametrize("second", ["A:a1,B:b1,equivalent", "A:a1,B:b1,partial", "B:b1,A:a1,partial"])
+def test_gold_duplicate_pair_names_both_lines(tmp_path: Path, second: str) -> None:
+    # Either orientation, same or another relation: the row is a mistake or a contradiction.
+    text = f"source,target,relation\nA:a1,B:b1,equivalent\nA:a2,B:b2,partial\n{second}\n"
+    err = _error(_gold(tmp_path, text))
+    assert err.line == 4 and "en double (déjà ligne 2, equivalent)" in str(err)
+
+
+def test_references_from_several_files(tmp_path: Path) -> None:
+    from crossref.fitting import read_references
+
+    a = _gold(tmp_path, "source,target,relation\nA:a1,B:b1,equivalent\nA:a2,B:b2,partial\n", "a.csv")
+    same = _gold(tmp_path, "source,target,relation\nB:b1,A:a1,equivalent\nA:a3,C:c1,partial\n", "same.csv")
+    assert read_references([a, same]) == [GoldPair("A:a1", "B:b1", "equivalent"), GoldPair("A:a2", "B:b2", "partial"),
+                                          GoldPair("A:a3", "C:c1", "partial")]
+    other = _gold(tmp_path, "source,target,relation\nA:a3,C:c1,partial\nA:a2,B:b2,equivalent\n", "other.csv")
+    with pytest.raises(InputError) as info:
+        read_references([a, other])
+    assert info.value.path == str(other)
+    assert "A:a2 – B:b2 est equivalent ici mais partial dans a.csv" in str(info.value)
+
+
 def test_gold_whole_file_errors(tmp_path: Path) -> None:
     assert "vide" in str(_error(_gold(tmp_path, "", "empty.csv")))
     assert "aucune paire" in str(_error(_gold(tmp_path, "source,target,relation\n", "header.csv")))
