@@ -433,6 +433,18 @@ def reference_provenance(paths: Iterable[str | Path]) -> dict[str, str]:
     return out
 
 
+def fitted_on(gold: Iterable[GoldPair], artifact: Artifact) -> tuple[int, list[str]]:
+    """How many of ``gold``'s pairs lie in certification pairs the artifact was fitted on, and which
+    (« A↔B »): figures on those are in sample, however the file is named."""
+    fitted = set(artifact.provenance.get("certification_pairs", []))
+    hit: dict[str, int] = {}
+    for g in gold:
+        key = "↔".join(sorted(cert_pair(g.source, g.target)))
+        if key in fitted:
+            hit[key] = hit.get(key, 0) + 1
+    return sum(hit.values()), sorted(hit)
+
+
 def evaluate_pairs(pairs: "pd.DataFrame", corpus: "Corpus", gold: Iterable[GoldPair]) -> Metrics:
     """Hits@1/3 and MRR from pair scores; P/R/F1 of the pairs whose relation is not "none" (in sample
     when the gold was used to fit the artifact: see :func:`loco` for honest figures)."""

@@ -579,7 +579,9 @@ def test_filenames_are_sanitised():
     assert state.sanitize_filename("C:\\Users\\x\\Référentiel BTS.XLSX") == "Referentiel_BTS.xlsx"
     assert state.sanitize_filename(".cache.xml") == "cache.xml"
     assert state.sanitize_filename("...csv") == "referentiel.csv"
-    with pytest.raises(Exception):
+    from crossref.errors import InputError
+
+    with pytest.raises(InputError, match="extension non acceptée"):
         state.sanitize_filename("script.py")
 
 

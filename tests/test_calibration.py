@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crossref.calibration import (Artifact, LabelledBlock, fit_model, load_artifact, loco, query_ranks,
+from crossref.calibration import (LabelledBlock, fit_model, load_artifact, loco, query_ranks,
                                   save_artifact)
 from crossref.config import Config
 from crossref.errors import ConfigError
@@ -171,3 +171,15 @@ def test_dev_alignment_quality_floor(tmp_path):
     assert m.mrr >= 0.78
     assert m.hits_at_1 >= 0.70
     assert m.f1 >= 0.50
+
+
+def test_fitted_on_counts_reference_pairs_of_fitted_certification_pairs() -> None:
+    from crossref.calibration import fitted_on
+    from crossref.evaluation import GoldPair
+
+    art = replace(load_artifact(Config().matching.calibration),
+                  provenance={"certification_pairs": ["ICD↔NEOMA", "CPMC↔RS"]})
+    gold = [GoldPair("NEOMA:C1", "ICD:C1.1", "partial"), GoldPair("RS:A1.1", "CPMC:C1", "equivalent"),
+            GoldPair("ICD:C1.2", "NEOMA:C2", "partial"), GoldPair("ICD:C1.1", "RS:A1.1", "partial")]
+    assert fitted_on(gold, art) == (3, ["CPMC↔RS", "ICD↔NEOMA"])
+    assert fitted_on(gold, replace(art, provenance={})) == (0, [])

@@ -52,7 +52,7 @@ def tiny_corpus() -> Corpus:
 def make_pairs(corpus: Corpus, rows: list[tuple]) -> pd.DataFrame:
     """rows: (source, target, score, relation[, status]) -> a valid "pairs" table."""
     out = []
-    for k, row in enumerate(rows):
+    for row in rows:
         src, tgt, score, relation = row[:4]
         status = row[4] if len(row) > 4 else "suggested"
         s, t = corpus.competence(src), corpus.competence(tgt)

@@ -93,6 +93,29 @@ def test_evaluate_cli_small_gold(conf_file, tmp_path, capsys):
     m = json.loads(capsys.readouterr().out)
     assert m["queries"] == 2 and m["gold"] == 1
     assert 0 < m["mrr"] <= 1
+    # The shipped artifact was fitted on ICD↔NEOMA: the figure is in sample and says so.
+    assert m["in_sample"] == {"reference_pairs": 1, "certification_pairs": ["ICD↔NEOMA"]}
+
+
+def test_evaluate_cli_says_whether_figures_are_in_sample(conf_file, tmp_path, capsys):
+    gold = tmp_path / "gold.csv"
+    gold.write_text("source,target,relation\nICD:C1.1,NEOMA:C1,equivalent\n", encoding="utf-8")
+    assert main(["--config", str(conf_file), "evaluate", "--gold", str(gold)]) == 0
+    out = capsys.readouterr().out
+    assert "En échantillon : 1 des 1 paires de référence" in out and "(ICD↔NEOMA)" in out
+    template = "data/templates/exemple_modele.csv"
+    first = template_competence(template)
+    gold.write_text(f"source,target,relation\n{first},ICD:C1.1,partial\n", encoding="utf-8")
+    assert main(["--config", str(conf_file), "evaluate", "--gold", str(gold), "--data", template]) == 0
+    assert "Hors échantillon : aucune de ces paires de certifications" in capsys.readouterr().out
+
+
+def template_competence(path: str) -> str:
+    import csv as _csv
+
+    with open(path, encoding="utf-8") as f:
+        row = next(_csv.DictReader(f))
+    return f"{row['certification']}:{row['competence_code']}"
 
 
 def test_evaluate_cli_unknown_competence_exits_2(cfg, tmp_path, capsys):

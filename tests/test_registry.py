@@ -13,7 +13,7 @@ from crossref.errors import InputError
 from crossref.model import Bloc, Certification, Competence
 from crossref.parsing import fc_xml
 from crossref.parsing.fc_stream import StreamStats, iter_blocs_csv, iter_fiches
-from crossref.registry import Registry, unit_text
+from crossref.registry import Registry
 from crossref.synthetic import WordHashEmbedder, write_fc_export
 
 

@@ -31,7 +31,7 @@ def brute(queries, items, k, qg=None, ig=None):
 
 def separated(sims: np.ndarray, rows: list[list[int]], k: int) -> bool:
     """No near-tie at the k-th place of any row (the oracle and float32 could order them differently)."""
-    for r, row in enumerate(rows):
+    for r in range(len(rows)):
         vals = np.sort(sims[r][np.isfinite(sims[r])])[::-1][: k + 1]
         if len(vals) > 1 and np.min(-np.diff(vals)) <= GAP:
             return False

@@ -48,9 +48,10 @@ def _fr(x: float) -> str:
                   "celle-ci, pour chacune"),
          arg("--format", choices=["text", "json"], default="text"))
 def _evaluate(args: argparse.Namespace, config: Config) -> int:
-    from crossref.calibration import evaluate_pairs
+    from crossref.calibration import evaluate_pairs, fitted_on
     from crossref.fitting import read_references
     from crossref.io import dumps_json
+    from crossref.pipeline import load_configured_artifact
 
     if args.loco:
         from crossref.fitting import calibrate
@@ -64,13 +65,21 @@ def _evaluate(args: argparse.Namespace, config: Config) -> int:
     gold = read_references(args.gold)
     results = results_for(args, config)
     m = evaluate_pairs(results.pairs, results.corpus, gold)
+    seen, cert_pairs = fitted_on(gold, load_configured_artifact(config))
     if args.format == "json":
-        print(dumps_json(m.to_dict()), end="")
+        print(dumps_json({**m.to_dict(), "in_sample": {"reference_pairs": seen, "certification_pairs": cert_pairs}}),
+              end="")
     else:
         print(f"Hits@1    {_fr(m.hits_at_1)}\nHits@3    {_fr(m.hits_at_3)}\nMRR       {_fr(m.mrr)}   "
               f"({m.queries} requêtes)\nPrécision {_fr(m.precision)}\nRappel    {_fr(m.recall)}\n"
               f"F1        {_fr(m.f1)}   ({m.true_positives} vrais positifs / {m.predicted} prédites / "
               f"{m.gold} de référence)")
+        if seen:
+            print(f"En échantillon : {seen} des {len(gold)} paires de référence appartiennent à des paires de "
+                  f"certifications sur lesquelles l'artefact a été ajusté ({', '.join(cert_pairs)}) ; ces "
+                  "chiffres sont optimistes, --loco les mesure hors échantillon.")
+        else:
+            print("Hors échantillon : aucune de ces paires de certifications n'a servi à ajuster l'artefact.")
     return 0
 
 
