@@ -8,7 +8,7 @@ proposal threshold chosen on the training folds for pooled F1, and the held-out 
 pooled over every reference pair of :mod:`benchmarks.reference_sets`. ``lr`` is the shipped
 procedure; the others change one thing: the classifier (gradient boosting, additive splines,
 pairwise interactions), its regularisation or weighting, the proposal rule or how its threshold is chosen, or add a feature
-(criteria cosines, channels standardised within the block, row/column z of the hybrid, the
+(critères and activité-title cosines, channels standardised within the block, row/column z of the hybrid, the
 mutual-best product, the block's size). Prints Hits@1, MRR, precision, recall and F1 (with a
 bootstrap 95 % interval) per variant.
 """
@@ -150,23 +150,24 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
 
-def extra_columns(block: Any, which: str, vectors: dict[str, np.ndarray], has_criteria: np.ndarray,
+def extra_columns(block: Any, which: str, vectors: dict[str, np.ndarray], present: dict[str, np.ndarray],
                   names: tuple[str, ...]) -> list[np.ndarray]:
     from crossref.features import standardised
 
     r, c = block.rows, block.cols
     n_a, n_b = len(r), len(c)
     x = block.x
-    if which.startswith("criteria:"):  # cosine of the critères' embeddings, standardised where both have some
-        v = _unit(vectors[which])
-        s, both = v[r] @ v[c].T, has_criteria[r][:, None] & has_criteria[c][None, :]
+    if which.startswith(("criteria:", "activity:")):  # cosine of the critères' (the activité titles')
+        v = _unit(vectors[which])                          # embeddings, standardised where both have some
+        has = present[which.split(":")[0]]
+        s, both = v[r] @ v[c].T, has[r][:, None] & has[c][None, :]
         out = np.zeros((n_a, n_b))
         if both.any():
             out[both] = standardised(s[both])
         return [out.ravel()]
     if which == "block-standardised":  # every dense channel's cosine standardised within the block
         return [standardised(_unit(vectors[k])[r] @ _unit(vectors[k])[c].T).ravel()
-                for k in sorted(vectors) if not k.startswith(("criteria:", "lexical:"))]
+                for k in sorted(vectors) if not k.startswith(("criteria:", "activity:", "lexical:"))]
     if which == "row-column-z":
         h = block.hybrid.reshape(n_a, n_b)
         zr = (h - h.mean(1, keepdims=True)) / (h.std(1, keepdims=True) + 1e-6)
@@ -179,11 +180,12 @@ def extra_columns(block: Any, which: str, vectors: dict[str, np.ndarray], has_cr
     raise ValueError(which)
 
 
-FEATURES = ("criteria:e5-small", "criteria:use-multilingual", "block-standardised", "row-column-z", "mutual-best",
-            "block-size")
+FEATURES = ("criteria:e5-small", "criteria:use-multilingual", "activity:e5-small", "activity:use-multilingual",
+            "block-standardised", "row-column-z", "mutual-best", "block-size")
 
 
-def folds_and_vectors() -> tuple[list, dict, tuple[str, ...], list, dict[str, np.ndarray], np.ndarray]:
+def folds_and_vectors() -> tuple[list, dict, tuple[str, ...], list, dict[str, np.ndarray],
+                             dict[str, np.ndarray]]:
     """(train, test) per held-out certification pair with the adapter column, as the shipped LOCO."""
     from crossref.calibration import ADAPTER_FEATURE, cross_fitted, fit_block_adapter, with_adapter_column
     from crossref.config import Config
@@ -201,18 +203,25 @@ def folds_and_vectors() -> tuple[list, dict, tuple[str, ...], list, dict[str, np
     return out, candidates, tuple(names) + (ADAPTER_FEATURE,), gold, vectors, has
 
 
-def _vectors(config: Any, corpus: Any, builtin: Any) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def _vectors(config: Any, corpus: Any, builtin: Any) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The dense channels, and the critères and activité titles of every competence embedded by
+    both sentence backends, with where each text exists."""
     from crossref.corpus_views import competence_views, lexical_texts
     from crossref.embeddings import embed_views
 
     info = competence_views(corpus)
     emb = embed_views(config, info, lexical_texts(competence_views(builtin)))
-    criteria = info.views["criteria"]
-    has = np.array([bool(t.strip()) for t in criteria], dtype=bool)
+    activity = []
+    for i in info.ids:
+        comp = corpus.competence(i)
+        act = corpus.certification(comp.certification).activity(comp.activity_id) if comp.activity_id else None
+        activity.append(act.title if act else "")
+    texts = {"criteria": [t.strip() for t in info.views["criteria"]], "activity": activity}
     vectors = {k: np.asarray(v) for k, v in emb.vectors.items() if isinstance(v, np.ndarray)}
-    for backend in ("e5-small", "use-multilingual"):
-        vectors[f"criteria:{backend}"] = emb.embed(backend, [t if t.strip() else "-" for t in criteria])
-    return vectors, has
+    for kind, values in texts.items():
+        for backend in ("e5-small", "use-multilingual"):
+            vectors[f"{kind}:{backend}"] = emb.embed(backend, [t or "-" for t in values])
+    return vectors, {kind: np.array([bool(t) for t in values], dtype=bool) for kind, values in texts.items()}
 
 
 def measure(folds: list, fitter: Fitter, candidates: dict, gold: list, names: tuple[str, ...]) -> dict:
