@@ -51,8 +51,9 @@ def _bloc_means(corpus, target: str, credit: dict[str, float]) -> dict[str, floa
     return out
 
 
-def fold_artifacts(config, gold, extra):
-    """(held-out certification pair, artifact fitted without it) for every labelled pair."""
+def fold_artifacts(config, gold, extra, only=None):
+    """(held-out certification pair, artifact fitted without it) for every labelled pair (``only``:
+    for these certification pairs, frozensets of two ids)."""
     from crossref.calibration import Artifact, fit_with_adapter
     from crossref.fitting import reference_data
 
@@ -60,6 +61,8 @@ def fold_artifacts(config, gold, extra):
     folds = [b for b in data if b.y.any()]
     m = config.matching
     for test in folds:
+        if only is not None and test.key not in only:
+            continue
         train = [b for b in folds if b.key != test.key]
         model, adapter = fit_with_adapter(train, names, adapter_data)
         yield test.key, Artifact(stats, dict(m.channels), m.hubness, m.hubness_k, model, 0.0, 1.0, {}, adapter), corpus
@@ -88,16 +91,15 @@ def main() -> int:
             pairs.to_pickle(args.dump / f"{a}-{b}.pkl")
         for s, t in ((a, b), (b, a)):
             model = {x["bloc"]: x["coverage"] for x in passerelle(pairs, sub, s, t)["blocs"]}
-            ref = reference_coverage(gold, sub, s, t)
-            for bloc, r in ref.items():
-                rows.append({"source": s, "target": t, "bloc": bloc, "reference": r, "model": model[bloc]})
+            for bloc, cov in reference_coverage(gold, sub, s, t).items():
+                rows.append({"source": s, "target": t, "bloc": bloc, "reference": cov, "model": model[bloc]})
         print(f"{a}↔{b} done", file=sys.stderr, flush=True)
     ref = np.array([r["reference"] for r in rows])
     mod = np.array([r["model"] for r in rows])
     agree = total = 0
     by_passerelle: dict[tuple[str, str], list[dict]] = {}
-    for r in rows:
-        by_passerelle.setdefault((r["source"], r["target"]), []).append(r)
+    for row in rows:
+        by_passerelle.setdefault((row["source"], row["target"]), []).append(row)
     for blocs in by_passerelle.values():
         for x, y in combinations(blocs, 2):
             if x["reference"] == y["reference"]:
@@ -107,8 +109,8 @@ def main() -> int:
     print(f"blocs {len(rows)} in {len(by_passerelle)} passerelles: MAE {np.abs(ref - mod).mean():.3f}, "
           f"bias {np.mean(mod - ref):+.3f}, bloc pairs ordered as the reference {agree}/{total} "
           f"({agree / max(total, 1):.3f})")
-    for r in by_passerelle.get(("RS", "ICD"), []):
-        print(f"RS → ICD {r['bloc']}: reference {r['reference']:.2f}, model {r['model']:.2f}")
+    for row in by_passerelle.get(("RS", "ICD"), []):
+        print(f"RS → ICD {row['bloc']}: reference {row['reference']:.2f}, model {row['model']:.2f}")
     if args.out:
         args.out.write_text(json.dumps(rows, indent=1, ensure_ascii=False), encoding="utf-8")
     return 0
