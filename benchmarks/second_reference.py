@@ -1,15 +1,15 @@
-"""A second, independent reference for a certification pair the references already cover.
+"""A second, independent reading of certification pairs the references already cover.
 
     .venv/bin/python benchmarks/second_reference.py [--second FILE] [--passerelle RS:ICD]
 
-``FILE`` (default: the team's ICD↔RS annotation, ``data/reference/studies/icd_rs/``) aligns one
-certification pair that :mod:`benchmarks.reference_sets` already holds (there, ICD↔RS comes from
-the hand-made dev alignment). The calibration procedure is fitted without that certification pair
-(leave-one-certification-pair-out, as ``crossref evaluate --loco``), the pair is scored by the real
-pipeline with that fold's artifact, and the script prints: how far the two references agree (pair
-and relation F1), the model's precision, recall and F1 against each, and the passerelle's bloc
-coverages under each reference and the model's. The second file is never fitted on: it is not in
-``reference_sets``, so the shipped artifact and every fold ignore it.
+``FILE`` (default: the team's reading of the dev alignment's two certification pairs, ICD↔RS and
+ICD↔NEOMA, ``data/reference/second_reading/``) aligns certification pairs that
+:mod:`benchmarks.reference_sets` already holds. For each, the calibration procedure is fitted
+without it (leave-one-certification-pair-out, as ``crossref evaluate --loco``), the pair is scored
+by the real pipeline with that fold's artifact, and the script prints how far the two references
+agree (pair and relation F1), the model's precision, recall and F1 against each (and pooled), and
+the passerelle's bloc coverages under each reference and the model's. The second file is never
+fitted on: it is not in ``reference_sets``, so the shipped calibration and every fold ignore it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.bloc_coverage import fold_artifacts, reference_coverage  # noqa: E402
 from benchmarks.reference_sets import data_paths, gold_paths  # noqa: E402
 
-DEFAULT_SECOND = ROOT / "data" / "reference" / "studies" / "icd_rs" / "ICD__RS.alignment.csv"
+DEFAULT_SECOND = ROOT / "data" / "reference" / "second_reading" / "second_alignment.csv"
 
 
 def prf(predicted: set, reference: set) -> tuple[float, float, float]:
@@ -48,14 +48,11 @@ def main() -> int:
     from crossref.pipeline import compute
 
     second = read_gold(args.second)
-    keys = {cert_pair(g.source, g.target) for g in second}
-    if len(keys) != 1:
-        raise SystemExit(f"{args.second}: one certification pair expected, found {len(keys)}")
-    key = keys.pop()
     gold = read_references(gold_paths())
-    first = [g for g in gold if cert_pair(g.source, g.target) == key]
-    if not first:
-        raise SystemExit(f"{args.second}: the references do not cover {'↔'.join(sorted(key))}")
+    keys = sorted({cert_pair(g.source, g.target) for g in second}, key=sorted)
+    missing = [k for k in keys if not any(cert_pair(g.source, g.target) == k for g in gold)]
+    if missing:
+        raise SystemExit(f"{args.second}: the references do not cover {', '.join('↔'.join(sorted(k)) for k in missing)}")
 
     def pairs_of(refs: list) -> set:
         return {frozenset((g.source, g.target)) for g in refs}
@@ -63,28 +60,39 @@ def main() -> int:
     def with_relation(refs: list) -> set:
         return {(frozenset((g.source, g.target)), g.relation) for g in refs}
 
-    print(f"{'↔'.join(sorted(key))}: first reference {len(first)} pairs, second {len(second)}")
-    _, _, f1 = prf(pairs_of(second), pairs_of(first))
-    _, _, rel = prf(with_relation(second), with_relation(first))
-    both = len(pairs_of(first) & pairs_of(second))
-    print(f"agreement of the two references: pair F1 {f1:.3f}, relation F1 {rel:.3f} ({both} pairs in both)")
     config = Config()
-    (_, artifact, corpus), = fold_artifacts(config, gold, data_paths(), only={key})
-    sub = Corpus([c for c in corpus if c.id in key])
-    table = compute(config, sub, artifact).pairs
-    proposed = {frozenset((s, t)) for s, t, r in zip(table["source"], table["target"], table["relation"])
-                if r != "none"}
-    print(f"model fitted without {'↔'.join(sorted(key))}: {len(proposed)} proposed pairs")
-    for name, refs in (("first", first), ("second", second)):
-        p, r, f = prf(proposed, pairs_of(refs))
-        print(f"  against the {name} reference: P {p:.3f}  R {r:.3f}  F1 {f:.3f}")
     held, sought = args.passerelle.split(":")
-    if {held, sought} == set(key):
-        model = {x["bloc"]: x["coverage"] for x in passerelle(table, sub, held, sought)["blocs"]}
-        ref1, ref2 = reference_coverage(first, sub, held, sought), reference_coverage(second, sub, held, sought)
-        print(f"passerelle {held} → {sought} (bloc: first reference / second reference / model)")
-        for bloc in ref1:
-            print(f"  {bloc}: {ref1[bloc]:.2f} / {ref2[bloc]:.2f} / {model[bloc]:.2f}")
+    pooled: dict[str, set] = {"first": set(), "second": set(), "proposed": set()}
+    for key, artifact, corpus in fold_artifacts(config, gold, data_paths(), only=set(keys)):
+        name = "↔".join(sorted(key))
+        first = [g for g in gold if cert_pair(g.source, g.target) == key]
+        other = [g for g in second if cert_pair(g.source, g.target) == key]
+        _, _, f1 = prf(pairs_of(other), pairs_of(first))
+        _, _, rel = prf(with_relation(other), with_relation(first))
+        print(f"{name}: first reference {len(first)} pairs, second {len(other)}, {len(pairs_of(first) & pairs_of(other))} "
+              f"in both: pair F1 {f1:.3f}, relation F1 {rel:.3f}")
+        sub = Corpus([c for c in corpus if c.id in key])
+        table = compute(config, sub, artifact).pairs
+        proposed = {frozenset((s, t)) for s, t, r in zip(table["source"], table["target"], table["relation"])
+                    if r != "none"}
+        for label, refs in (("first", first), ("second", other)):
+            p, r, f = prf(proposed, pairs_of(refs))
+            print(f"  model fitted without {name} ({len(proposed)} proposed) against the {label}: "
+                  f"P {p:.3f}  R {r:.3f}  F1 {f:.3f}")
+        pooled["first"] |= pairs_of(first)
+        pooled["second"] |= pairs_of(other)
+        pooled["proposed"] |= proposed
+        if {held, sought} == set(key):
+            model = {x["bloc"]: x["coverage"] for x in passerelle(table, sub, held, sought)["blocs"]}
+            ref1, ref2 = reference_coverage(first, sub, held, sought), reference_coverage(other, sub, held, sought)
+            print(f"  passerelle {held} → {sought} (bloc: first reference / second reference / model)")
+            for bloc in ref1:
+                print(f"    {bloc}: {ref1[bloc]:.2f} / {ref2[bloc]:.2f} / {model[bloc]:.2f}")
+    if len(keys) > 1:
+        _, _, f1 = prf(pooled["second"], pooled["first"])
+        print(f"pooled: the two references agree with pair F1 {f1:.3f}; the model, against the first "
+              f"{prf(pooled['proposed'], pooled['first'])[2]:.3f}, against the second "
+              f"{prf(pooled['proposed'], pooled['second'])[2]:.3f}")
     return 0
 
 

@@ -185,23 +185,29 @@ def test_fitted_on_counts_reference_pairs_of_fitted_certification_pairs() -> Non
     assert fitted_on(gold, replace(art, provenance={})) == (0, [])
 
 
-def test_second_icd_rs_reference_is_rebuilt_from_its_passes_and_never_fitted(tmp_path):
-    """The team's independent ICD↔RS annotation (a study against the dev alignment): the shipped file
-    is exactly what its two passes and adjudication give, and no reference set or fold reads it."""
+def test_second_reading_is_rebuilt_from_its_passes_and_never_fitted(tmp_path):
+    """The team's independent reading of the dev alignment's certification pairs (a study against
+    it): the shipped file is exactly what its passes and adjudication give, every certification
+    pair in it has two passes, and no reference set or fold reads it."""
     from benchmarks.reference_agreement import build
     from benchmarks.reference_sets import data_paths, gold_paths
+    from crossref.calibration import cert_pair
     from crossref.evaluation import read_gold
     from crossref.referentiels import load_corpus
 
-    study = REFERENCE / "studies" / "icd_rs"
-    shipped = study / "ICD__RS.alignment.csv"
+    study = REFERENCE / "second_reading"
+    shipped = study / "second_alignment.csv"
     assert build(study / "passes", study / "adjudicated", tmp_path / "rebuilt.csv") == 0
     assert (tmp_path / "rebuilt.csv").read_text(encoding="utf-8") == shipped.read_text(encoding="utf-8")
     pairs = read_gold(shipped)
     known = {c.id for cert in load_corpus(Config().data_dir, data_paths()) for c in cert.competences}
-    assert {p.source.split(":")[0] for p in pairs} == {"ICD"} and {p.target.split(":")[0] for p in pairs} == {"RS"}
     assert {i for p in pairs for i in (p.source, p.target)} <= known
+    covered = {"__".join(sorted(cert_pair(p.source, p.target))) for p in pairs}
+    report = json.loads((study / "agreement.json").read_text())["per_pair"]
+    for name in covered:
+        a, b = name.split("__")
+        passes = {f.name for f in (study / "passes").glob("*.csv")}
+        assert any({f"{x}__{y}.pass1.csv", f"{x}__{y}.pass2.csv"} <= passes for x, y in ((a, b), (b, a)))
+        assert any(0 < report.get(f"{x}__{y}", {}).get("pair_f1", 0) <= 1 for x, y in ((a, b), (b, a)))
     assert shipped.resolve() not in {Path(p).resolve() for p in gold_paths()}
-    provenance = load_artifact(Config().matching.calibration).provenance["reference_files"]
-    assert shipped.name not in provenance
-    assert json.loads((study / "agreement.json").read_text())["per_pair"]["ICD__RS"]["pair_f1"] > 0
+    assert shipped.name not in load_artifact(Config().matching.calibration).provenance["reference_files"]
