@@ -591,3 +591,26 @@ def config_table(config: Any) -> pd.DataFrame:
     from crossref.export.metadata import flatten_config, recorded_config
 
     return pd.DataFrame(flatten_config(recorded_config(config)), columns=["Paramètre", "Valeur"])
+
+
+# ---------------------------------------------------------------- matcher quality
+
+
+def matcher_quality_text(provenance: dict[str, Any]) -> str:
+    """The calibration artifact's out-of-sample quality in one French sentence (« — » parts when
+    the artifact does not record them): what an officer should expect of the suggestions."""
+    oos = provenance.get("out_of_sample") or {}
+    metrics = oos.get("metrics") or {}
+    if not metrics:
+        return "Qualité des suggestions non mesurée hors échantillon pour cet artefact de calibration."
+
+    def value(name: str) -> str:
+        return fr_decimal((metrics.get(name) or {}).get("value"), 2)
+
+    low, high = ((metrics.get("f1") or {}).get("ci95") or [None, None])[:2]
+    interval = f" [{fr_decimal(low, 2)}–{fr_decimal(high, 2)}]" if low is not None and high is not None else ""
+    return (f"Qualité des suggestions mesurée hors échantillon (chaque paire de certifications de référence "
+            f"écartée de l'ajustement à tour de rôle ; {oos.get('folds', '—')} paires de certifications, "
+            f"{oos.get('reference_pairs', '—')} paires de référence) : précision {value('precision')}, "
+            f"rappel {value('recall')}, F1 {value('f1')}{interval} ; la correspondance de référence est "
+            f"proposée en premier dans {fr_percent((metrics.get('hits_at_1') or {}).get('value'))} des cas.")

@@ -287,6 +287,16 @@ def test_equivalences_decisive_columns_first(app_config):
     assert list(table.columns[:4]) == ["Score", "Relation", "Statut", "Portée"]
 
 
+def test_equivalences_states_the_matchers_out_of_sample_quality(app_config):
+    from crossref.calibration import load_artifact
+
+    metrics = load_artifact(app_config.matching.calibration).provenance["out_of_sample"]["metrics"]
+    text = texts(open_page("equivalences.py"))
+    assert "mesurée hors échantillon" in text
+    for name, label in (("precision", "précision"), ("recall", "rappel"), ("f1", "F1")):
+        assert f"{label} {metrics[name]['value']:.2f}".replace(".", ",") in text
+
+
 def test_filters_and_selected_pair_kept_across_pages(app_config):
     at = open_page("equivalences.py")
     at.multiselect(key="eq_relations").set_value(["equivalent"]).run()

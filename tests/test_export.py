@@ -336,7 +336,10 @@ def test_summary_records_config_counts_and_versions(wb) -> None:
     art = load_artifact(make_config().matching.calibration)
     # French decimals for people; the configuration rows below keep JSON
     assert info["Seuil « équivalente » (probabilité)"] == f"{art.model.equivalent_threshold:g}".replace(".", ",")
-    assert "hors échantillon" in info["Calibration"] and "mrr" in info["Calibration"]
+    assert info["Calibration"].startswith("ajustée le ") and "paires de référence" in info["Calibration"]
+    f1 = art.provenance["out_of_sample"]["metrics"]["f1"]["value"]
+    quality = info["Qualité des suggestions"]
+    assert "hors échantillon" in quality and f"F1 {f1:.2f}".replace(".", ",") in quality
     assert "« aucune »" in info["Feuilles par paire de certifications"]
     assert info["Configuration : matching.top_k"] == "7"
     assert info["Configuration : passerelles.full_coverage"] == "0.85"

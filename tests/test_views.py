@@ -355,3 +355,18 @@ def test_search_reads_the_explanations_the_table_leaves_empty(results) -> None:
     assert len(filled) > 0
     assert list(zip(filled["source"], filled["target"])) == list(zip(blank["source"], blank["target"]))
     assert (blank["explanation"] == "").all()  # the view itself is not rewritten
+
+
+def test_matcher_quality_text_in_french():
+    from crossref.views import matcher_quality_text
+
+    prov = {"out_of_sample": {"folds": 24, "reference_pairs": 432, "metrics": {
+        "precision": {"value": 0.6158}, "recall": {"value": 0.5417},
+        "f1": {"value": 0.5764, "ci95": [0.5302, 0.6222]}, "hits_at_1": {"value": 0.7618}}}}
+    text = matcher_quality_text(prov)
+    assert "24 paires de certifications, 432 paires de référence" in text
+    assert "précision 0,62, rappel 0,54, F1 0,58 [0,53–0,62]" in text
+    assert "en premier dans 76 % des cas" in text
+    # Missing parts read « — », never a crash or an English key.
+    assert "F1 —" in matcher_quality_text({"out_of_sample": {"metrics": {"precision": {"value": 0.5}}}})
+    assert "non mesurée" in matcher_quality_text({})

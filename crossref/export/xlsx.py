@@ -323,14 +323,15 @@ def calibration_rows(path: str) -> list[tuple[str, str]]:
         art = load_artifact(path)
     except ConfigError:
         return [("Calibration", f"artefact illisible : {path}")]
+    from crossref.views import matcher_quality_text
+
     prov = art.provenance
-    oos = prov.get("out_of_sample", {}).get("metrics", {})
-    quality = ", ".join(f"{k} {v['value']}" for k, v in oos.items() if k in ("mrr", "hits_at_1", "f1"))
     return [
         (f"Seuil « {RELATION_FR['equivalent']} » (probabilité)", fr_number(art.model.equivalent_threshold)),
         (f"Seuil « {RELATION_FR['partial']} » (probabilité)", fr_number(art.model.partial_threshold)),
-        ("Calibration", f"{prov.get('created_at', '')} ; {prov.get('reference_pairs', '')} paires de référence ; "
-                        f"hors échantillon : {quality}"),
+        ("Calibration", f"ajustée le {french_datetime(prov.get('created_at', '')) or '—'} sur "
+                        f"{prov.get('reference_pairs', '—')} paires de référence"),
+        ("Qualité des suggestions", matcher_quality_text(prov)),
     ]
 
 

@@ -313,6 +313,23 @@ def sidebar(snap: Snapshot) -> None:
         )
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _matcher_quality(path: str, mtime: float) -> str:
+    from crossref.calibration import load_artifact
+    from crossref.views import matcher_quality_text
+
+    return matcher_quality_text(load_artifact(path).provenance)
+
+
+def matcher_quality(config: Config) -> str:
+    """The calibration artifact's out-of-sample quality, in French (re-read when the file changes)."""
+    path = Path(config.matching.calibration)
+    try:
+        return _matcher_quality(str(path), path.stat().st_mtime)
+    except (OSError, CrossrefError):
+        return f"Qualité des suggestions inconnue : artefact de calibration illisible ({path.name})."
+
+
 # ---------------------------------------------------------------- derived tables (cached on the key)
 @st.cache_data(show_spinner=False, max_entries=16)
 def certification_matrix(_snap: Snapshot, key: str) -> pd.DataFrame:

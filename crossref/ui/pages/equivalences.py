@@ -25,6 +25,7 @@ results = snap.results
 corpus = results.corpus
 config = snap.config
 state.show_flash()
+st.caption(state.matcher_quality(config))
 
 # ---------------------------------------------------------------- filters
 # Defaults set once; afterwards the session's choices hold, across pages too (state.keep_choices).
