@@ -10,8 +10,10 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_pipeline.py", "calibrate.py", "bench_embed.py", "bench_app.py", "bench_vae.py", "bench_load.py",
-           "bench_scale.py", "bench_registry.py"]
+# calibrate: the out-of-sample table; bloc_coverage and second_reference: the passerelles against
+# the references (issue #10's RS → ICD among them).
+SCRIPTS = ["bench_pipeline.py", "calibrate.py", "bloc_coverage.py", "second_reference.py", "bench_embed.py",
+           "bench_app.py", "bench_vae.py", "bench_load.py", "bench_scale.py", "bench_registry.py"]
 
 
 def main() -> int:
