@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -107,7 +108,9 @@ def test_evaluate_cli_says_whether_figures_are_in_sample(conf_file, tmp_path, ca
     first = template_competence(template)
     gold.write_text(f"source,target,relation\n{first},ICD:C1.1,partial\n", encoding="utf-8")
     assert main(["--config", str(conf_file), "evaluate", "--gold", str(gold), "--data", template]) == 0
-    assert "Hors échantillon : aucune de ces paires de certifications" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Hors échantillon : aucune de ces paires de certifications" in out
+    assert re.search(r"\((0|1) vrai positif / \d+ prédites? / 1 de référence\)", out)
 
 
 def template_competence(path: str) -> str:

@@ -41,6 +41,10 @@ def _fr(x: float) -> str:
     return fr_decimal(x, 3)
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n <= 1 else many}"  # French: 0 and 1 take the singular
+
+
 @command("evaluate", "mesure l'appariement contre un alignement de référence",
          arg("--gold", required=True, action="append", help="CSV avec les colonnes source,target,relation (répétable)"),
          arg("--loco", action="store_true",
@@ -72,8 +76,8 @@ def _evaluate(args: argparse.Namespace, config: Config) -> int:
     else:
         print(f"Hits@1    {_fr(m.hits_at_1)}\nHits@3    {_fr(m.hits_at_3)}\nMRR       {_fr(m.mrr)}   "
               f"({m.queries} requêtes)\nPrécision {_fr(m.precision)}\nRappel    {_fr(m.recall)}\n"
-              f"F1        {_fr(m.f1)}   ({m.true_positives} vrais positifs / {m.predicted} prédites / "
-              f"{m.gold} de référence)")
+              f"F1        {_fr(m.f1)}   ({_count(m.true_positives, 'vrai positif', 'vrais positifs')} / "
+              f"{_count(m.predicted, 'prédite', 'prédites')} / {m.gold} de référence)")
         if seen:
             print(f"En échantillon : {seen} des {len(gold)} paires de référence appartiennent à des paires de "
                   f"certifications sur lesquelles l'artefact a été ajusté ({', '.join(cert_pairs)}) ; ces "
