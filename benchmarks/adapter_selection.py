@@ -31,8 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from crossref.adapter import AdapterSettings  # noqa: E402
-from crossref.calibration import (ADAPTER_FOLDS, _bootstrap, cert_pair, cross_fitted, evaluate,  # noqa: E402
-                                  fit_block_adapter, fit_model, with_adapter_column)
+from crossref.calibration import (ADAPTER_FOLDS, _bootstrap, cert_pair, cert_pair_name, cross_fitted,  # noqa: E402
+                                  evaluate, fit_block_adapter, fit_model, held_out_predictions,
+                                  with_adapter_column)
 from crossref.config import Config  # noqa: E402
 from crossref.features import ADAPTER_FEATURE  # noqa: E402
 from crossref.fitting import read_references, reference_data  # noqa: E402
@@ -44,10 +45,10 @@ GRID = [AdapterSettings(r, s, w) for r, s, w in itertools.product((8, 16, 32), (
 def predictions(model, blocks):
     scores, proposed = {}, []
     for b in blocks:
-        for (x, y), s in zip(b.pairs, model.predict(b.x)):
-            scores[(x, y)] = scores[(y, x)] = float(s)
-            if s >= model.partial_threshold:
-                proposed.append((x, y))
+        p = model.predict(b.x)
+        s, q = held_out_predictions(b, p, p >= model.partial_threshold)
+        scores.update(s)
+        proposed += q
     return scores, proposed
 
 
@@ -95,7 +96,7 @@ def main() -> int:
         chosen.append(best)
         nested[0].update(fold[best][0])
         nested[1].extend(fold[best][1])
-        print(f"{'↔'.join(sorted(test.key)):22s} chosen rank {best.rank} steps {best.steps} "
+        print(f"{cert_pair_name(test.key):22s} chosen rank {best.rank} steps {best.steps} "
               f"decay {best.weight_decay}", flush=True)
     tested = {b.key for b in blocks}
     gold_in = [g for g in gold if cert_pair(g.source, g.target) in tested]

@@ -30,7 +30,7 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--test-gold", action="append", help="hold out only the certification pairs of these files")
     args = ap.parse_args()
-    from crossref.calibration import _fold_model, cert_pair
+    from crossref.calibration import _fold_model, cert_pair, held_out_predictions
     from crossref.config import Config
     from crossref.evaluation import evaluate
     from crossref.fitting import read_references, reference_data
@@ -55,9 +55,9 @@ def main() -> int:
                                                               replace=False))]
                 model, scored = _fold_model(train, test, names, 0.3, adapter_data)
                 p = model.predict(scored.x)
-                for (a, b), s in zip(test.pairs, p):
-                    scores[(a, b)] = scores[(b, a)] = float(s)
-                predicted += [pq for pq, s in zip(test.pairs, p) if s >= model.partial_threshold]
+                fold_scores, fold_pred = held_out_predictions(test, p, p >= model.partial_threshold)
+                scores.update(fold_scores)
+                predicted += fold_pred
             m = evaluate(scores, candidates, predicted, [g for g in gold if cert_pair(g.source, g.target) in test_keys])
             figures.append((m.hits_at_1, m.mrr, m.precision, m.recall, m.f1))
         f = np.array(figures)

@@ -225,20 +225,20 @@ def _vectors(config: Any, corpus: Any, builtin: Any) -> tuple[dict[str, np.ndarr
 
 
 def measure(folds: list, fitter: Fitter, candidates: dict, gold: list, names: tuple[str, ...]) -> dict:
-    from crossref.calibration import _bootstrap, cert_pair
+    from crossref.calibration import _bootstrap, cert_pair, held_out_predictions
 
     scores: dict = {}
     predicted: list = []
     for train, test in folds:
         predict, threshold = fitter(train)
         p = predict(test.x)
-        for (a, b), s in zip(test.pairs, p):
-            scores[(a, b)] = scores[(b, a)] = float(s)
         if isinstance(threshold, tuple):  # the two-threshold rule
             keep = (p >= threshold[0]) | (_best_of_line(test.x, names) & (p >= threshold[1]))
         else:
             keep = p >= threshold
-        predicted += [pq for pq, k in zip(test.pairs, keep) if k]
+        fold_scores, fold_pred = held_out_predictions(test, p, keep)
+        scores.update(fold_scores)
+        predicted += fold_pred
     keys = {t.key for _, t in folds}
     return _bootstrap(scores, candidates, predicted, [g for g in gold if cert_pair(g.source, g.target) in keys],
                       n=1000)

@@ -39,7 +39,7 @@ def main() -> int:
     ap.add_argument("--second", type=Path, default=DEFAULT_SECOND)
     ap.add_argument("--passerelle", default="RS:ICD", help="held:sought, the passerelle to print bloc by bloc")
     args = ap.parse_args()
-    from crossref.calibration import cert_pair
+    from crossref.calibration import cert_pair, cert_pair_name
     from crossref.config import Config
     from crossref.evaluation import read_gold
     from crossref.fitting import read_references
@@ -52,7 +52,7 @@ def main() -> int:
     keys = sorted({cert_pair(g.source, g.target) for g in second}, key=sorted)
     missing = [k for k in keys if not any(cert_pair(g.source, g.target) == k for g in gold)]
     if missing:
-        raise SystemExit(f"{args.second}: the references do not cover {', '.join('↔'.join(sorted(k)) for k in missing)}")
+        raise SystemExit(f"{args.second}: the references do not cover {', '.join(cert_pair_name(k) for k in missing)}")
 
     def pairs_of(refs: list) -> set:
         return {frozenset((g.source, g.target)) for g in refs}
@@ -64,7 +64,7 @@ def main() -> int:
     held, sought = args.passerelle.split(":")
     pooled: dict[str, set] = {"first": set(), "second": set(), "proposed": set()}
     for key, artifact, corpus in fold_artifacts(config, gold, data_paths(), only=set(keys)):
-        name = "↔".join(sorted(key))
+        name = cert_pair_name(key)
         first = [g for g in gold if cert_pair(g.source, g.target) == key]
         other = [g for g in second if cert_pair(g.source, g.target) == key]
         _, _, f1 = prf(pairs_of(other), pairs_of(first))

@@ -89,7 +89,8 @@ def main() -> int:
     args = ap.parse_args()
 
     from crossref.blocks import certification_blocks
-    from crossref.calibration import (LabelledBlock, _best_threshold, _bootstrap, cert_pair, fit_block_adapter, labelled_blocks)
+    from crossref.calibration import (LabelledBlock, _best_threshold, _bootstrap, cert_pair, fit_block_adapter,
+                                      held_out_predictions, labelled_blocks)
     from crossref.config import DEFAULT_DATA_DIR, Config
     from crossref.corpus_views import competence_views, lexical_texts
     from crossref.embeddings import embed_views, measure_channel_statistics
@@ -187,9 +188,9 @@ def main() -> int:
             train = [b for b in ref if b.key != test.key]
             model, adapter, threshold = fit(train, neg, use_abs, weight)
             p = model.predict(with_columns(test, adapter, use_abs).x)
-            for (a, b), s in zip(test.pairs, p):
-                scores[(a, b)] = scores[(b, a)] = float(s)
-            predicted += [pq for pq, s in zip(test.pairs, p) if s >= threshold]
+            fold_scores, fold_pred = held_out_predictions(test, p, p >= threshold)
+            scores.update(fold_scores)
+            predicted += fold_pred
         gold_in = [g for g in gold if cert_pair(g.source, g.target) in {b.key for b in ref}]
         m = _bootstrap(scores, candidates, predicted, gold_in)
         model, adapter, threshold = fit(ref, neg, use_abs, weight)

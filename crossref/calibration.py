@@ -153,6 +153,11 @@ def cert_pair(a: str, b: str) -> frozenset[str]:
     return frozenset((split_id(a)[0], split_id(b)[0]))
 
 
+def cert_pair_name(key: frozenset[str]) -> str:
+    """« A↔B », ids sorted: how reports and the artifact's provenance name a certification pair."""
+    return "↔".join(sorted(key))
+
+
 @dataclass(frozen=True)
 class LabelledBlock:
     """One certification pair's feature rows (both orientations share one row) and labels."""
@@ -398,6 +403,16 @@ def _fold_model(train: list[LabelledBlock], test: LabelledBlock, names: tuple[st
     return model, with_adapter_column(test, adapter, adapter_data)
 
 
+def held_out_predictions(block: LabelledBlock, p: np.ndarray,
+                         proposed: np.ndarray) -> tuple[dict[tuple[str, str], float], list[tuple[str, str]]]:
+    """A held-out block's scores ``p`` in both orientations (ranking queries read both) and its
+    pairs where ``proposed`` holds."""
+    scores: dict[tuple[str, str], float] = {}
+    for (a, b), s in zip(block.pairs, p):
+        scores[(a, b)] = scores[(b, a)] = float(s)
+    return scores, [pq for pq, k in zip(block.pairs, proposed) if k]
+
+
 def loco(data: list[LabelledBlock], gold: list[GoldPair], candidates: dict[str, list[str]],
          names: tuple[str, ...], c: float = 0.3, adapter_data: AdapterData | None = None) -> LocoReport:
     """Fit on every certification pair but one, score the held-out one; pool the predictions.
@@ -412,14 +427,11 @@ def loco(data: list[LabelledBlock], gold: list[GoldPair], candidates: dict[str, 
             continue
         model, scored = _fold_model(train, test, names, c, adapter_data)
         p = model.predict(scored.x)
-        fold_scores = {}
-        for (a, b), s in zip(test.pairs, p):
-            fold_scores[(a, b)] = fold_scores[(b, a)] = float(s)
+        fold_scores, fold_pred = held_out_predictions(test, p, p >= model.partial_threshold)
         scores.update(fold_scores)
-        fold_pred = [pq for pq, s in zip(test.pairs, p) if s >= model.partial_threshold]
         predicted += fold_pred
         fold_gold = [g for g in gold if cert_pair(g.source, g.target) == test.key]
-        per_fold["↔".join(sorted(test.key))] = evaluate(fold_scores, candidates, fold_pred, fold_gold)
+        per_fold[cert_pair_name(test.key)] = evaluate(fold_scores, candidates, fold_pred, fold_gold)
     tested = {b.key for b in folds}
     gold_in = [g for g in gold if cert_pair(g.source, g.target) in tested]
     return LocoReport(_bootstrap(scores, candidates, predicted, gold_in), per_fold, len(per_fold), len(gold_in))
@@ -439,7 +451,7 @@ def fitted_on(gold: Iterable[GoldPair], artifact: Artifact) -> tuple[int, list[s
     fitted = set(artifact.provenance.get("certification_pairs", []))
     hit: dict[str, int] = {}
     for g in gold:
-        key = "↔".join(sorted(cert_pair(g.source, g.target)))
+        key = cert_pair_name(cert_pair(g.source, g.target))
         if key in fitted:
             hit[key] = hit.get(key, 0) + 1
     return sum(hit.values()), sorted(hit)

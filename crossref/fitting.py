@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Iterable
 
 from crossref.calibration import (ADAPTER_FOLDS, AdapterData, Artifact, LabelledBlock, LocoReport, cert_pair,
-                                  fit_model, fit_sentence_logistic, fit_with_adapter, labelled_blocks, loco,
-                                  reference_provenance)
+                                  cert_pair_name, fit_model, fit_sentence_logistic, fit_with_adapter,
+                                  labelled_blocks, loco, reference_provenance)
 from crossref.config import DEFAULT_DATA_DIR, Config
-from crossref.errors import CrossrefError
+from crossref.errors import CrossrefError, InputError
 from crossref.evaluation import GoldPair, read_gold
 from crossref.corpus_views import competence_views, lexical_texts
 from crossref.embeddings import embed_views, measure_channel_statistics
@@ -84,8 +84,6 @@ def adapter_data(emb, info, channels: tuple[str, ...]) -> AdapterData:
 def read_references(paths: Iterable[str | Path]) -> list[GoldPair]:
     """Every file's pairs, a pair listed by several files once; files that give one pair two
     different relations are refused (which one to fit on is the user's decision, not ours)."""
-    from crossref.errors import InputError
-
     seen: dict[frozenset[str], tuple[GoldPair, Path]] = {}
     for p in paths:
         for g in read_gold(p):
@@ -123,7 +121,7 @@ def calibrate(config: Config, gold_paths: list[str | Path], extra: Iterable = ()
         "command": "crossref calibrate " + " ".join(f"--gold {Path(p).name}" for p in gold_paths),
         "reference_files": reference_provenance(gold_paths),
         "reference_pairs": len(gold),
-        "certification_pairs": sorted("↔".join(sorted(b.key)) for b in labelled),
+        "certification_pairs": sorted(cert_pair_name(b.key) for b in labelled),
         "annotation_guide": GUIDE_VERSION,
         "statistics_measured_on": data_versions(builtin),
         "data_versions": data_versions(corpus),
