@@ -28,20 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.reference_sets import data_paths, gold_paths  # noqa: E402
+from crossref.calibration import stacked  # noqa: E402
+from crossref.pair_model import group_weights  # noqa: E402
 
 Fitter = Callable[[list], tuple[Callable[[np.ndarray], np.ndarray], Any]]
-
-
-def _stack(train: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    x = np.concatenate([b.x for b in train])
-    y = np.concatenate([b.y for b in train])
-    return x, y, np.concatenate([np.full(len(b.y), n) for n, b in enumerate(train)])
-
-
-def _pair_weights(groups: np.ndarray) -> np.ndarray:
-    """Every certification pair weighs the same (as the shipped fit)."""
-    _, inv, counts = np.unique(groups, return_inverse=True, return_counts=True)
-    return (len(groups) / len(counts)) / counts[inv]
 
 
 def shipped(names: tuple[str, ...], c: float = 0.3) -> Fitter:
@@ -58,7 +48,7 @@ def unweighted(names: tuple[str, ...]) -> Fitter:
     from crossref.pair_model import fit_pair_model
 
     def fit(train: list) -> tuple:
-        x, y, _ = _stack(train)
+        x, y, _ = stacked(train)
         m = fit_pair_model(x, y, names, c=0.3)
         return m.predict, _best_threshold(m.predict(x), y)
     return fit
@@ -69,10 +59,10 @@ def sklearn_model(make: Callable[[], Any], step: str | None) -> Fitter:
     from crossref.calibration import _best_threshold
 
     def fit(train: list) -> tuple:
-        x, y, g = _stack(train)
+        x, y, g = stacked(train)
         clf = make()
         key = f"{step}__sample_weight" if step else "sample_weight"
-        clf.fit(x, y, **{key: _pair_weights(g)})
+        clf.fit(x, y, **{key: group_weights(g)})
 
         def predict(z: np.ndarray) -> np.ndarray:
             return clf.predict_proba(z)[:, 1]
@@ -116,7 +106,7 @@ def nested_threshold(names: tuple[str, ...]) -> Fitter:
     def fit(train: list) -> tuple:
         ps, ys = [], []
         for k, held in enumerate(train):
-            x, y, g = _stack([b for j, b in enumerate(train) if j != k])
+            x, y, g = stacked([b for j, b in enumerate(train) if j != k])
             ps.append(fit_pair_model(x, y, names, c=0.3, groups=g).predict(held.x))
             ys.append(held.y)
         return fit_model(train, names, 0.3).predict, _best_threshold(np.concatenate(ps), np.concatenate(ys))
@@ -129,7 +119,7 @@ def two_thresholds(names: tuple[str, ...]) -> Fitter:
 
     def fit(train: list) -> tuple:
         m = fit_model(train, names, 0.3)
-        x, y, _ = _stack(train)
+        x, y, _ = stacked(train)
         p, best = m.predict(x), _best_of_line(x, names)
         chosen, top = (0.5, 0.5), -1.0
         for t1 in np.linspace(0.05, 0.95, 46):

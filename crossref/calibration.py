@@ -208,13 +208,17 @@ def _best_threshold(p: np.ndarray, y: np.ndarray, lo: float = 0.05, hi: float = 
     return best_t
 
 
+def stacked(blocks: list[LabelledBlock]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every block's feature rows and labels, and each row's block number (its group)."""
+    return (np.concatenate([b.x for b in blocks]), np.concatenate([b.y for b in blocks]),
+            np.concatenate([np.full(len(b.y), n) for n, b in enumerate(blocks)]))
+
+
 def fit_model(train: list[LabelledBlock], names: tuple[str, ...], c: float = 0.3) -> PairModel:
     """Pair model, F1-optimal proposal threshold and equivalent threshold, on training blocks only."""
     from dataclasses import replace
 
-    x = np.concatenate([b.x for b in train])
-    y = np.concatenate([b.y for b in train])
-    groups = np.concatenate([np.full(len(b.y), n) for n, b in enumerate(train)])
+    x, y, groups = stacked(train)
     model = fit_pair_model(x, y, names, c=c, groups=groups)
     p = model.predict(x)
     partial_t = _best_threshold(p, y)

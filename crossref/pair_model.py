@@ -57,6 +57,12 @@ class PairModel:
                    float(data["partial_threshold"]), float(data["equivalent_threshold"]))
 
 
+def group_weights(groups: np.ndarray) -> np.ndarray:
+    """Sample weights under which every group (certification pair) weighs the same in all."""
+    _, inv, counts = np.unique(groups, return_inverse=True, return_counts=True)
+    return (len(groups) / len(counts)) / counts[inv]
+
+
 def fit_pair_model(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], c: float = 0.3,
                    groups: np.ndarray | None = None) -> PairModel:
     """Fit on feature rows ``x`` (n, f) and labels ``y`` (1 = listed in the reference).
@@ -70,10 +76,7 @@ def fit_pair_model(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], c: floa
     mean = x.mean(axis=0)
     std = x.std(axis=0)
     std[std < 1e-9] = 1.0
-    weights = None
-    if groups is not None:
-        uniq, inv, counts = np.unique(groups, return_inverse=True, return_counts=True)
-        weights = (len(x) / len(uniq)) / counts[inv]
+    weights = None if groups is None else group_weights(groups)
     lr = LogisticRegression(C=c, max_iter=2000)
     lr.fit((x - mean) / std, np.asarray(y, dtype=int), sample_weight=weights)
     return PairModel(tuple(names), tuple(mean.tolist()), tuple(std.tolist()), tuple(lr.coef_[0].tolist()),
