@@ -464,13 +464,10 @@ def fitted_on(gold: Iterable[GoldPair], artifact: Artifact) -> tuple[int, list[s
 def evaluate_pairs(pairs: "pd.DataFrame", corpus: "Corpus", gold: Iterable[GoldPair]) -> Metrics:
     """Hits@1/3 and MRR from pair scores; P/R/F1 of the pairs whose relation is not "none" (in sample
     when the gold was used to fit the artifact: see :func:`loco` for honest figures)."""
-    gold = list(gold)
-    known = {c.id for cert in corpus for c in cert.competences}
-    unknown = sorted({i for g in gold for i in (g.source, g.target)} - known)
-    if unknown:
-        from crossref.errors import CrossrefError
+    from crossref.evaluation import check_known
 
-        raise CrossrefError(f"l'alignement de référence nomme des compétences inconnues : {', '.join(unknown[:5])}")
+    gold = list(gold)
+    check_known(gold, {c.id for cert in corpus for c in cert.competences}, " (manque-t-il --data ?)")
     scores = dict(zip(zip(pairs["source"], pairs["target"]), pairs["score"].astype(float)))
     candidates = {cert.id: [c.id for c in cert.competences] for cert in corpus}
     proposed = pairs[pairs["relation"] != "none"]

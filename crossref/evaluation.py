@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -20,6 +20,12 @@ from crossref.errors import InputError
 from crossref.model import split_id
 
 GOLD_RELATIONS = {"equivalent", "partial"}
+# What a French officer may write in the relation column (folded: lowercase, no accents).
+_RELATION_NAMES = {"equivalent": "equivalent", "equivalente": "equivalent",
+                   "partial": "partial", "partiel": "partial", "partielle": "partial"}
+_GOLD_COLUMNS = ("source", "target", "relation")
+# A spreadsheet saved as CSV in a French locale separates with « ; ».
+_DELIMITERS = (",", ";", "\t")
 
 
 @dataclass(frozen=True)
@@ -27,25 +33,50 @@ class GoldPair:
     source: str
     target: str
     relation: str
+    # Where the pair was read (file, physical line): errors about it name the place.
+    path: str = field(default="", compare=False)
+    line: int = field(default=0, compare=False)
+
+
+def _fold(text: str) -> str:
+    from crossref.embed.lexical import fast_fold
+
+    return fast_fold(text.strip().lower())
+
+
+def _gold_delimiter(text: str) -> str:
+    """The delimiter under which the header names the three columns (« , » when none does)."""
+    header = text.split("\n", 1)[0]
+    for d in _DELIMITERS:
+        try:
+            names = {_fold(f) for f in next(csv.reader([header], delimiter=d), [])}
+        except csv.Error:
+            continue
+        if set(_GOLD_COLUMNS) <= names:
+            return d
+    return ","
 
 
 def read_gold(path: str | Path) -> list[GoldPair]:
+    """A reference alignment: ``source,target,relation`` (any column order, extra columns ignored,
+    headers in any case, « , », « ; » or tab separated), relation ``equivalent``/``équivalente`` or
+    ``partial``/``partielle``; refused with file, line and column when malformed."""
     path = Path(path)
     from crossref.parsing import read_text
 
     text = read_text(path)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    expected = ["source", "target", "relation"]
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_gold_delimiter(text))
     try:
-        fieldnames = [f.strip() for f in reader.fieldnames or []]
+        raw = [f.strip() for f in reader.fieldnames or []]
     except csv.Error as exc:
         raise InputError(path, f"CSV mal formé ({exc})", line=1) from None
-    missing = [c for c in expected if c not in fieldnames]
+    fieldnames = [_fold(f) for f in raw]
+    missing = [c for c in _GOLD_COLUMNS if c not in fieldnames]
     if missing:
         raise InputError(
             path,
             f"colonne(s) manquante(s) : {', '.join(missing)} (colonnes attendues : source,target,relation ; "
-            f"trouvé : {','.join(fieldnames)})",
+            f"trouvé : {','.join(raw)})",
             line=1, column=missing[0],
         )
     reader.fieldnames = fieldnames
@@ -59,9 +90,11 @@ def read_gold(path: str | Path) -> list[GoldPair]:
         except csv.Error as exc:
             raise InputError(path, f"CSV mal formé ({exc})", line=reader.line_num) from None
         line = reader.line_num  # physical line where the row ends (blank lines are skipped)
-        rel = (row.get("relation") or "").strip()
-        if rel not in GOLD_RELATIONS:
-            raise InputError(path, f"relation inconnue {rel!r} (equivalent ou partial)", line=line, column="relation")
+        written = (row.get("relation") or "").strip()
+        rel = _RELATION_NAMES.get(_fold(written), "")
+        if not rel:
+            raise InputError(path, f"relation inconnue {written!r} (equivalent / équivalente ou "
+                             "partial / partielle)", line=line, column="relation")
         ids = []
         for col in ("source", "target"):
             value = (row.get(col) or "").strip()
@@ -81,10 +114,29 @@ def read_gold(path: str | Path) -> list[GoldPair]:
             raise InputError(path, f"paire {ids[0]} – {ids[1]} en double (déjà ligne {lines[key][0]}, "
                              f"{lines[key][1]})", line=line, column="source")
         lines[key] = (line, rel)
-        pairs.append(GoldPair(ids[0], ids[1], rel))
+        pairs.append(GoldPair(ids[0], ids[1], rel, str(path), line))
     if not pairs:
         raise InputError(path, "aucune paire de référence")
     return pairs
+
+
+def check_known(gold: Iterable[GoldPair], known: set[str], hint: str = "") -> None:
+    """Refuse reference pairs naming competences the corpus lacks, at the first such pair's file
+    and line (up to five unknown ids listed)."""
+    from crossref.errors import CrossrefError
+
+    gold = list(gold)
+    unknown = sorted({i for g in gold for i in (g.source, g.target)} - known)
+    if not unknown:
+        return
+    message = f"l'alignement de référence nomme des compétences inconnues{hint} : {', '.join(unknown[:5])}"
+    if len(unknown) > 5:
+        message += f" (et {len(unknown) - 5} autres)"
+    first = next(g for g in gold if g.source not in known or g.target not in known)
+    if not first.path:
+        raise CrossrefError(message)
+    raise InputError(first.path, message, line=first.line or None,
+                     column="source" if first.source not in known else "target")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from crossref.calibration import (ADAPTER_FOLDS, AdapterData, Artifact, Labelled
                                   labelled_blocks, loco, reference_provenance)
 from crossref.config import DEFAULT_DATA_DIR, Config
 from crossref.errors import CrossrefError, InputError
-from crossref.evaluation import GoldPair, read_gold
+from crossref.evaluation import GoldPair, check_known, read_gold
 from crossref.corpus_views import competence_views, lexical_texts
 from crossref.embeddings import embed_views, measure_channel_statistics
 from crossref.pipeline import data_versions
@@ -40,11 +40,7 @@ def reference_data(config: Config, gold: list[GoldPair], extra: Iterable = ()):
     lexical = lexical_texts(info_b)  # what lexical_reference_texts() gives, from the views at hand
     stats = measure_channel_statistics(embed_views(config, info_b, lexical), info_b.certs)
     corpus = load_corpus(config.data_dir, extra)
-    known = {c.id for cert in corpus for c in cert.competences}
-    unknown = sorted({i for g in gold for i in (g.source, g.target)} - known)
-    if unknown:
-        raise CrossrefError("l'alignement de référence nomme des compétences inconnues (manque-t-il --data ?) : "
-                            + ", ".join(unknown[:5]))
+    check_known(gold, {c.id for cert in corpus for c in cert.competences}, " (manque-t-il --data ?)")
     info = competence_views(corpus)
     emb = embed_views(config, info, lexical)
     scope = {cert_pair(g.source, g.target) for g in gold}

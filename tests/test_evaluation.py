@@ -169,6 +169,31 @@ def test_read_gold(tmp_path: Path) -> None:
     assert reordered == [GoldPair("A:a1", "B:b1", "equivalent")]
 
 
+def test_read_gold_as_a_french_spreadsheet_saves_it(tmp_path: Path) -> None:
+    """« ; » or tab separated, headers in any case, French relation names: the same pairs."""
+    expected = [GoldPair("A:a1", "B:b1", "equivalent"), GoldPair("A:a2", "B:b3", "partial")]
+    semicolon = "Source ; Target ; Relation ; Note\r\nA:a1;B:b1;Équivalente;vu, revu\r\nA:a2;B:b3;partielle;\r\n"
+    assert read_gold(_gold(tmp_path, semicolon, "s.csv")) == expected
+    tab = "relation\tsource\ttarget\nequivalent\tA:a1\tB:b1\nPARTIAL\tA:a2\tB:b3\n"
+    assert read_gold(_gold(tmp_path, tab, "t.csv")) == expected
+    # A comma file whose notes hold « ; » is still read as comma-separated.
+    comma = "source,target,relation,note\nA:a1,B:b1,equivalent,a; b\nA:a2,B:b3,partiel,\n"
+    got = read_gold(_gold(tmp_path, comma, "c.csv"))
+    assert got == expected and got[1].line == 3 and got[1].path == str(tmp_path / "c.csv")
+
+
+def test_gold_unknown_competence_names_file_and_line(tmp_path: Path) -> None:
+    from crossref.evaluation import check_known
+
+    gold = read_gold(_gold(tmp_path, "source,target,relation\nA:a1,B:b1,partial\n\nA:a1,B:zz,partial\n"))
+    check_known(gold, {"A:a1", "B:b1", "B:zz"})  # all known: nothing raised
+    with pytest.raises(InputError) as info:
+        check_known(gold, {"A:a1", "B:b1"}, " (manque-t-il --data ?)")
+    err = info.value
+    assert (err.path, err.line, err.column) == (str(tmp_path / "gold.csv"), 4, "target")
+    assert "B:zz" in str(err) and "manque-t-il --data" in str(err)
+
+
 def _error(path: Path) -> InputError:
     with pytest.raises(InputError) as info:
         read_gold(path)
