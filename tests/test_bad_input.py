@@ -267,6 +267,16 @@ def test_bad_file_in_folder_stops_loading(tmp_path: Path) -> None:
     assert info.value.path.endswith("b.csv")
 
 
-def test_semicolon_separator_gets_a_hint(tmp_path: Path) -> None:
-    err = _error(_csv(tmp_path, HEADER.replace(",", ";") + "\n" + ROW.replace(",", ";") + "\n"))
-    assert err.row == 1 and "point-virgule" in str(err)
+def test_semicolon_or_tab_separated_file_reads_like_the_comma_one(tmp_path: Path) -> None:
+    """What Excel writes as « CSV (séparateur : point-virgule) » in a French locale."""
+    comma = load_file(_csv(tmp_path, HEADER + "\n" + ROW + "\n", "virgule.csv"))
+    assert [c.competences[0].statement for c in comma] == ["Énoncé un"]
+    for sep, name in ((";", "point_virgule.csv"), ("\t", "tabulation.csv")):
+        other = load_file(_csv(tmp_path, HEADER.replace(",", sep) + "\n" + ROW.replace(",", sep) + "\n", name))
+        assert [{**c.to_dict(), "sources": []} for c in other] == [{**c.to_dict(), "sources": []} for c in comma]
+    # A « ; » inside a comma file's cell does not make it a semicolon file.
+    text = HEADER + "\n" + ROW.replace("Énoncé un", '"Énoncé un ; suite"') + "\n"
+    assert load_file(_csv(tmp_path, text, "cellule.csv"))[0].competences[0].statement == "Énoncé un ; suite"
+    # A semicolon file still names a missing column.
+    err = _error(_csv(tmp_path, "certification;bloc_code\nEX;B1\n", "incomplet.csv"))
+    assert err.row == 1 and "colonne" in str(err)

@@ -100,10 +100,21 @@ def _read_csv(path: Path) -> Iterator[tuple[int, list[str]]]:
     return _csv_rows(path, text)
 
 
+def _delimiter(text: str) -> str:
+    """« , » unless the first non-blank line is one comma-free cell holding « ; » or tabs: a
+    spreadsheet saved as CSV in a French locale separates with « ; »."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if "," not in first:
+        for sep in (";", "\t"):
+            if sep in first:
+                return sep
+    return ","
+
+
 def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
     from crossref.export.safe import csv_unsafe
 
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=_delimiter(text))
     row_no = 0
     while True:
         start_line = reader.line_num + 1
@@ -322,15 +333,6 @@ def _column_at(index: dict[str, int], position: int) -> str | None:
 
 def _check_header(path: Path, row_no: int, header: list[str]) -> tuple[dict[str, int], int]:
     """Column indexes by name, and the number of header cells (trailing empty ones excluded)."""
-    if len(header) == 1:
-        for sep, label in ((";", "point-virgule"), ("\t", "tabulation")):
-            if sep in header[0]:
-                raise InputError(
-                    path,
-                    f"séparateur {label} détecté : le modèle CSV attend des virgules "
-                    "(dans Excel, enregistrer au format « CSV UTF-8 (délimité par des virgules) »)",
-                    row=row_no,
-                )
     names = [h.strip().lower() for h in header]
     # A trailing empty header cell (Excel often adds them) is ignored.
     while names and not names[-1]:
