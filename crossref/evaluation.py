@@ -24,8 +24,6 @@ GOLD_RELATIONS = {"equivalent", "partial"}
 _RELATION_NAMES = {"equivalent": "equivalent", "equivalente": "equivalent",
                    "partial": "partial", "partiel": "partial", "partielle": "partial"}
 _GOLD_COLUMNS = ("source", "target", "relation")
-# A spreadsheet saved as CSV in a French locale separates with « ; ».
-_DELIMITERS = (",", ";", "\t")
 
 
 @dataclass(frozen=True)
@@ -44,28 +42,16 @@ def _fold(text: str) -> str:
     return fast_fold(text.strip().lower())
 
 
-def _gold_delimiter(text: str) -> str:
-    """The delimiter under which the header names the three columns (« , » when none does)."""
-    header = text.split("\n", 1)[0]
-    for d in _DELIMITERS:
-        try:
-            names = {_fold(f) for f in next(csv.reader([header], delimiter=d), [])}
-        except csv.Error:
-            continue
-        if set(_GOLD_COLUMNS) <= names:
-            return d
-    return ","
-
-
 def read_gold(path: str | Path) -> list[GoldPair]:
     """A reference alignment: ``source,target,relation`` (any column order, extra columns ignored,
     headers in any case, « , », « ; » or tab separated), relation ``equivalent``/``équivalente`` or
     ``partial``/``partielle``; refused with file, line and column when malformed."""
     path = Path(path)
     from crossref.parsing import read_text
+    from crossref.parsing.reading import csv_delimiter
 
     text = read_text(path)
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_gold_delimiter(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text))
     try:
         raw = [f.strip() for f in reader.fieldnames or []]
     except csv.Error as exc:

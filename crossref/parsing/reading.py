@@ -40,3 +40,14 @@ def read_text(path: str | Path) -> str:
     if not text.strip():
         raise InputError(path, "fichier vide")
     return text
+
+
+def csv_delimiter(text: str) -> str:
+    """« , » unless the first non-blank line is one comma-free cell holding « ; » or tabs: a
+    spreadsheet saved as CSV in a French locale separates with « ; »."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if "," not in first:
+        for sep in (";", "\t"):
+            if sep in first:
+                return sep
+    return ","

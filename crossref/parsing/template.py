@@ -100,21 +100,11 @@ def _read_csv(path: Path) -> Iterator[tuple[int, list[str]]]:
     return _csv_rows(path, text)
 
 
-def _delimiter(text: str) -> str:
-    """« , » unless the first non-blank line is one comma-free cell holding « ; » or tabs: a
-    spreadsheet saved as CSV in a French locale separates with « ; »."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    if "," not in first:
-        for sep in (";", "\t"):
-            if sep in first:
-                return sep
-    return ","
-
-
 def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
     from crossref.export.safe import csv_unsafe
+    from crossref.parsing.reading import csv_delimiter
 
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=_delimiter(text))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=csv_delimiter(text))
     row_no = 0
     while True:
         start_line = reader.line_num + 1
