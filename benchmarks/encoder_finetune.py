@@ -176,6 +176,9 @@ def main() -> int:
         if channel in vectors:
             fixed = _unit(vectors[channel])
             report(f"{channel} (already a channel)", lambda key, e=fixed: e, folds, candidates, gold, names)
+    pos = {i: k for k, i in enumerate(info.ids)}
+    keys = sorted({te.key for _, te in folds}, key=sorted)
+    group = dict(zip(keys, (np.random.default_rng(0).permutation(len(keys)) % 3).tolist()))
     for key in args.encoders.split(","):
         label, make = ENCODERS[key]
         if "base" in only:
@@ -189,9 +192,6 @@ def main() -> int:
             report(f"{label}, label-free ({time.time() - t:.0f} s)", lambda k, e=free: e, folds, candidates, gold, names)
         if "cv" in only:
             t = time.time()
-            pos = {i: k for k, i in enumerate(info.ids)}
-            keys = sorted({te.key for _, te in folds}, key=sorted)
-            group = dict(zip(keys, (np.random.default_rng(0).permutation(len(keys)) % 3).tolist()))
             fitted = {}
             for g in range(3):
                 enc = make()
@@ -200,7 +200,7 @@ def main() -> int:
                 finetune(enc, label_free_pairs(info) + own, args.cv_epochs, seed=g)
                 fitted[g] = _unit(enc.encode(texts))
             report(f"{label}, + reference, 3 groups ({time.time() - t:.0f} s)",
-                   lambda k, f=fitted, gr=group: f[gr[k]], folds, candidates, gold, names)
+                   lambda k, f=fitted: f[group[k]], folds, candidates, gold, names)
     return 0
 
 

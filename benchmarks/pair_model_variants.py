@@ -133,16 +133,10 @@ def two_thresholds(names: tuple[str, ...]) -> Fitter:
     return fit
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
-
-
-def two_stage_columns(block: Any, p: np.ndarray) -> np.ndarray:
+def two_stage_columns(block: Any, logit: np.ndarray) -> np.ndarray:
     """What the first model says of a cell and its block: its logit, its margin to its row's and
     its column's best logit, and the mean of the block's three best logits."""
-    n_a, n_b = len(block.rows), len(block.cols)
-    z = _logit(p).reshape(n_a, n_b)
+    z = logit.reshape(len(block.rows), len(block.cols))
     top = np.sort(z.ravel())[-min(3, z.size):].mean()
     return np.column_stack([z.ravel(), (z - z.max(1, keepdims=True)).ravel(), (z - z.max(0, keepdims=True)).ravel(),
                             np.full(z.size, top)])
@@ -157,9 +151,9 @@ def two_stage(folds: list, names: tuple[str, ...]) -> tuple[list, tuple[str, ...
     out = []
     for train, test in folds:
         inner = [replace(held, x=two_stage_columns(held, fit_model([b for j, b in enumerate(train) if j != k],
-                                                                   names, 0.3).predict(held.x)))
+                                                                   names, 0.3).logit(held.x)))
                  for k, held in enumerate(train)]
-        outer = replace(test, x=two_stage_columns(test, fit_model(train, names, 0.3).predict(test.x)))
+        outer = replace(test, x=two_stage_columns(test, fit_model(train, names, 0.3).logit(test.x)))
         out.append((inner, outer))
     return out, ("logit", "row_margin", "col_margin", "block_top3")
 

@@ -39,7 +39,7 @@ class GoldPair:
 def _fold(text: str) -> str:
     from crossref.embed.lexical import fast_fold
 
-    return fast_fold(text.strip().lower())
+    return fast_fold(text.strip())
 
 
 def read_gold(path: str | Path) -> list[GoldPair]:
